@@ -1,0 +1,63 @@
+# gongzhi: the two commands a newcomer needs are `make run` and `make test`.
+# Everything else here is what those two are made of.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEV := GONGZHI_DEBUG=1
+
+.PHONY: run test lint typecheck check-migrations ci install install-dev demo messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime dependencies only; re-installed when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# Runtime plus test and lint tools.
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: install, migrate, load the demo city if the database is empty, serve on :8000
+run: install
+	$(DEV) $(BIN)/gongzhi migrate --noinput
+	$(DEV) $(BIN)/gongzhi demo --if-empty
+	$(DEV) $(BIN)/gongzhi serve
+
+demo: install
+	$(DEV) $(BIN)/gongzhi migrate --noinput
+	$(DEV) $(BIN)/gongzhi demo
+
+## make test: install what tests need and run the whole suite (DATABASE_URL picks the database)
+test: install-dev
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+typecheck: install-dev
+	GONGZHI_TESTING=1 $(BIN)/mypy src
+
+check-migrations: install-dev
+	GONGZHI_TESTING=1 $(BIN)/gongzhi makemigrations --check --dry-run
+
+ci: lint typecheck check-migrations test
+
+## make messages: compile the translations (needs only Python: polib)
+messages: install-dev
+	$(BIN)/python -m gongzhi.core.i18n compile
+
+bench: install-dev
+	$(BIN)/python bench/bench_subtree.py
+
+clean:
+	rm -rf $(VENV) var test-artifacts

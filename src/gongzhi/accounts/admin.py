@@ -1,0 +1,118 @@
+"""Back office for people, memberships, API keys and the audit log.
+
+The admin is an adapter like any view: it lists through the same scoping and changes
+through the same services. Memberships and keys are granted and revoked through
+services (actions here), never edited in place; the audit log is read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.accounts import services
+from gongzhi.accounts.choices import Capability
+from gongzhi.accounts.models import ApiKey, Membership, User
+from gongzhi.accounts.policies import api_keys_manageable_by, memberships_manageable_by
+from gongzhi.accounts.queries import scope_of
+from gongzhi.core.errors import DomainError
+from gongzhi.core.models import AuditEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):  # type: ignore[type-arg]
+    list_display = ("username", "display_name", "is_active", "is_demo", "last_login")
+    list_filter = ("is_active", "is_demo", "is_staff")
+    search_fields = ("username", "display_name")
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        (_("gongzhi"), {"fields": ("display_name", "phone", "is_demo")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        # Administrators see the people who hold roles inside their scope, not every resident.
+        scope = scope_of(request.user, Capability.MANAGE_MEMBERS)
+        return qs.filter(scope.q("memberships__region__path")).distinct()
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ("user", "unit", "role", "region", "is_active", "created_at")
+    list_filter = ("role", "is_active")
+    search_fields = ("user__username", "unit__name", "region__name")
+    actions = ["revoke_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        return memberships_manageable_by(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not scope_of(request.user, Capability.MANAGE_MEMBERS).is_empty
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Needed for actions to show; the change form itself is read-only.
+        return obj is None and self.has_view_permission(request)
+
+    @admin.action(description=_("Revoke the selected memberships"))
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset.filter(is_active=True):
+            try:
+                services.revoke_membership(membership, actor=request.user, reason="back office")
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    list_display = ("name", "prefix", "unit", "created_at", "last_used_at", "revoked_at")
+    exclude = ("secret_hash",)
+    actions = ["revoke_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
+        return api_keys_manageable_by(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not scope_of(request.user, Capability.MANAGE_API_KEYS).is_empty
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and self.has_view_permission(request)
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for key in queryset.filter(revoked_at__isnull=True):
+            try:
+                services.revoke_api_key(key, actor=request.user, reason="back office")
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("occurred_at", "actor", "actor_role", "action", "subject_label", "reason")
+    list_filter = ("action", "subject_type")
+    search_fields = ("subject_label", "stream")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        scope = scope_of(request.user, Capability.VIEW_AUDIT)
+        return AuditEvent.objects.filter(scope.q("region_path")).select_related("actor")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not scope_of(request.user, Capability.VIEW_AUDIT).is_empty

@@ -1,0 +1,131 @@
+"""People and the capacities they act in.
+
+A ``User`` is a person. Staff act through ``Membership`` rows: for one unit, in one role,
+over one region subtree. Residents are people without memberships. A person may hold
+several memberships (a community secretary is also a mediator). Integrations and API
+clients authenticate with ``ApiKey`` rows whose secrets are stored only as hashes.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.accounts.choices import ApiKeyKind, MembershipRole
+
+
+class User(AbstractUser):
+    # Citizen-facing rows use UUID keys: ids in URLs reveal nothing and cannot be enumerated.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    display_name = models.CharField(_("name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Demo personas share a published password: they may only log in when DEBUG is on.
+    is_demo = models.BooleanField(_("demo persona"), default=False)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    unit = models.ForeignKey(
+        "territory.Unit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=MembershipRole.choices)
+    # The root of the region subtree this membership acts over.
+    region = models.ForeignKey(
+        "territory.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "unit", "role", "region"],
+                condition=models.Q(is_active=True),
+                name="accounts_membership_unique_active",
+            )
+        ]
+        indexes = [models.Index(fields=["user", "is_active"], name="accounts_mship_user_active")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class ApiKey(models.Model):
+    """A bearer credential. Only ``prefix`` (to find it) and a SHA-256 of the secret are kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=ApiKeyKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    secret_hash = models.CharField(_("secret hash"), max_length=64)
+    # Integration keys belong to a unit; personal tokens to a person.
+    unit = models.ForeignKey(
+        "territory.Unit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+    )
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+    )
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=ApiKeyKind.INTEGRATION, unit__isnull=False, user__isnull=True)
+                    | models.Q(kind=ApiKeyKind.PERSONAL, user__isnull=False, unit__isnull=True)
+                ),
+                name="accounts_apikey_owner_matches_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

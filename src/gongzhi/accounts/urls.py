@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from gongzhi.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("me/", views.profile, name="profile"),
+    path("api-keys/", views.api_keys, name="api-keys"),
+    path("api-keys/<str:key_id>/revoke/", views.revoke_api_key, name="revoke-api-key"),
+    path("audit/", views.audit_log, name="audit"),
+]

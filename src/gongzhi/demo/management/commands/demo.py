@@ -1,0 +1,46 @@
+"""``gongzhi demo``: build (or re-check) the demo city 示范市 and print the demo logins."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from gongzhi.demo.build import DEMO_PASSWORD, FULL, PERSONAS, SMALL, build_demo_city
+
+
+class Command(BaseCommand):
+    help = "Build the demo city 示范市 (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--small", action="store_true", help="a tiny city, for tests")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when any region exists already"
+        )
+
+    def handle(self, *args: Any, small: bool, if_empty: bool, **options: Any) -> None:
+        from gongzhi.territory.models import Region
+
+        if if_empty and Region.objects.exists():
+            self.stdout.write("The database already holds regions: demo city not rebuilt.")
+        else:
+            started = time.monotonic()
+            report = build_demo_city(SMALL if small else FULL)
+            self.stdout.write(
+                f"Demo city 示范市: {report.regions_created} regions, {report.units_created} units, "
+                f"{report.personas_created} personas created in {time.monotonic() - started:.1f}s."
+            )
+            self.stdout.write(
+                "In the database: "
+                + ", ".join(f"{key} {value}" for key, value in report.counts.items())
+            )
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
+        for persona in PERSONAS:
+            self.stdout.write(f"  {persona.username:<16} {persona.display_name}")
+        if not settings.DEMO_LOGINS_ENABLED:
+            self.stdout.write(
+                self.style.WARNING("Demo logins are disabled because GONGZHI_DEBUG is off.")
+            )

@@ -1,0 +1,1 @@
+"""The command chain: regions (city > district > street > community > grid) and units."""

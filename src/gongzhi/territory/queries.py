@@ -1,0 +1,63 @@
+"""Reads over the command chain. Subtrees are path ranges (see ``core.scoping``)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from gongzhi.core.scoping import Scope, subtree_q
+from gongzhi.territory.models import Region, Unit
+
+
+def subtree_of(region: Region) -> QuerySet[Region]:
+    """The region and every region below it."""
+    return Region.objects.filter(subtree_q("path", region.path))
+
+
+def descendants_of(region: Region) -> QuerySet[Region]:
+    return subtree_of(region).exclude(pk=region.pk)
+
+
+def ancestors_of(region: Region) -> QuerySet[Region]:
+    """City first; one indexed lookup, no recursion."""
+    return Region.objects.filter(path__in=region.ancestor_paths).order_by("level")
+
+
+def regions_in(scope: Scope) -> QuerySet[Region]:
+    return Region.objects.filter(scope.q("path"))
+
+
+def scope_roots(scope: Scope) -> QuerySet[Region]:
+    """The top regions of a scope: where a person's region tree starts."""
+    return Region.objects.filter(path__in=scope.paths).order_by("path")
+
+
+def children_with_counts(region: Region) -> QuerySet[Region]:
+    return (
+        Region.objects.filter(parent=region)
+        .annotate(children_count=Count("children"))
+        .order_by("code")
+    )
+
+
+def units_serving(scope: Scope) -> QuerySet[Unit]:
+    """Units at home in the scope, or covering any region in it or above it."""
+    if scope.is_empty:
+        return Unit.objects.none()
+    ancestors = {p for root in scope.paths for p in Region(path=root).ancestor_paths}
+    condition = scope.q("region__path") | scope.q("jurisdictions__path")
+    if ancestors:
+        condition |= Q(jurisdictions__path__in=ancestors)
+    matching = Unit.objects.filter(condition).values("pk")
+    return Unit.objects.filter(pk__in=matching).select_related("region")
+
+
+def units_covering(region: Region) -> QuerySet[Unit]:
+    """Units whose jurisdiction includes ``region`` (they serve it or an ancestor of it)."""
+    paths = [*region.ancestor_paths, region.path]
+    matching = Unit.objects.filter(jurisdictions__path__in=paths).values("pk")
+    return Unit.objects.filter(pk__in=matching).select_related("region").order_by("kind", "name")
+
+
+def region_level_counts(region: Region) -> dict[int, int]:
+    rows = descendants_of(region).values("level").annotate(n=Count("pk")).order_by("level")
+    return {row["level"]: row["n"] for row in rows}
