@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from gongzhi.accounts import views as account_views
 from gongzhi.config.api import api
@@ -9,11 +9,24 @@ from gongzhi.config.api import api
 admin.site.site_header = "共治 gongzhi"
 admin.site.site_title = "共治 gongzhi"
 
+
+
+def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
+    """The API's URLs, exempt from LoginRequiredMiddleware: the API authenticates every
+    operation itself (``auth=`` on the NinjaAPI, deny by default) and answers 401 in JSON
+    instead of redirecting to the login page."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback.login_required = False  # type: ignore[attr-defined]
+    return patterns, app_name, namespace
+
+
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("i18n/setlang/", account_views.switch_language, name="set_language"),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("", include("gongzhi.territory.urls")),
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls()),
     path("admin/", admin.site.urls),
 ]
