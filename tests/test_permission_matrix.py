@@ -23,30 +23,41 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from conftest import World, client_for
 from gongzhi.accounts.models import ApiKey, Membership, User
 from gongzhi.accounts.services import issue_api_key, issue_personal_token
 from gongzhi.core.models import AuditEvent
 from gongzhi.demo.build import DEMO_PASSWORD
+from gongzhi.demo.testing import World, client_for
 from gongzhi.territory.models import Region, Unit
 
 ANON = "anonymous"
 PERSONAS = [
-    ANON, "resident", "grid_worker", "dispatcher", "street_officer", "handler",
-    "district_leader", "city_admin", "auditor", "mediator", "assessor",
+    ANON,
+    "resident",
+    "grid_worker",
+    "dispatcher",
+    "street_officer",
+    "handler",
+    "district_leader",
+    "city_admin",
+    "auditor",
+    "mediator",
+    "assessor",
 ]
 CITY_LEVEL = {"dispatcher", "city_admin", "auditor", "assessor"}
 STAFF = set(PERSONAS) - {ANON, "resident"}
 
 
 def statuses(default: int, anonymous: int = 302, **overrides: int) -> dict[str, int]:
-    table = {p: default for p in PERSONAS}
+    table = dict.fromkeys(PERSONAS, default)
     table[ANON] = anonymous
     table.update(overrides)
     return table
 
 
-def only(allowed: set[str], yes: int, no: int, anonymous: int = 302, **overrides: int) -> dict[str, int]:
+def only(
+    allowed: set[str], yes: int, no: int, anonymous: int = 302, **overrides: int
+) -> dict[str, int]:
     table = {p: (yes if p in allowed else no) for p in PERSONAS}
     table[ANON] = anonymous
     table.update(overrides)
@@ -79,7 +90,9 @@ def memberships_state(w: World, ctx: dict[str, Any]) -> Any:
 
 
 def keys_state(w: World, ctx: dict[str, Any]) -> Any:
-    return sorted((str(k.pk), k.revoked_at is None) for k in ApiKey.objects.filter(kind="integration"))
+    return sorted(
+        (str(k.pk), k.revoked_at is None) for k in ApiKey.objects.filter(kind="integration")
+    )
 
 
 WEB_ROWS = [
@@ -154,7 +167,11 @@ WEB_ROWS = [
         "POST",
         lambda w, c: f"/units/{w.command_centre.pk}/members/",
         only({"city_admin"}, 302, 403, resident=404),
-        data=lambda w: {"username": "resident", "role": "dispatcher", "region_code": "990100000000"},
+        data=lambda w: {
+            "username": "resident",
+            "role": "dispatcher",
+            "region_code": "990100000000",
+        },
         state=memberships_state,
     ),
     Row(
@@ -182,7 +199,12 @@ WEB_ROWS = [
         data=lambda w: {"reason": "matrix"},
         state=keys_state,
     ),
-    Row("audit log", "GET", lambda w, c: "/accounts/audit/", only({"city_admin", "auditor"}, 200, 403)),
+    Row(
+        "audit log",
+        "GET",
+        lambda w, c: "/accounts/audit/",
+        only({"city_admin", "auditor"}, 200, 403),
+    ),
     Row("back office", "GET", lambda w, c: "/admin/", only({"city_admin"}, 200, 302)),
     Row(
         "back office regions",
@@ -194,7 +216,9 @@ WEB_ROWS = [
 
 API_ROWS = [
     Row("api me", "GET", lambda w, c: "/api/v1/me", statuses(200, anonymous=401), api=True),
-    Row("api regions", "GET", lambda w, c: "/api/v1/regions", statuses(200, anonymous=401), api=True),
+    Row(
+        "api regions", "GET", lambda w, c: "/api/v1/regions", statuses(200, anonymous=401), api=True
+    ),
     Row(
         "api city region",
         "GET",
@@ -328,16 +352,40 @@ def test_every_url_is_in_the_matrix() -> None:
     from gongzhi.config.api import api
 
     covered_views = {
-        "home", "profile", "regions", "region", "region-children", "region-edit", "units", "unit",
-        "unit-edit", "grant-membership", "revoke-membership", "api-keys", "revoke-api-key", "audit",
+        "home",
+        "profile",
+        "regions",
+        "region",
+        "region-children",
+        "region-edit",
+        "units",
+        "unit",
+        "unit-edit",
+        "grant-membership",
+        "revoke-membership",
+        "api-keys",
+        "revoke-api-key",
+        "audit",
         # public by design, tested in accounts/tests: the login page, logout, language switch
-        "set_language", "login", "logout",
+        "set_language",
+        "login",
+        "logout",
     }
     covered_operations = {
         "create_token",  # public by design, tested in accounts/tests/test_api.py
-        "me", "grant_membership", "revoke_membership", "list_api_keys", "issue_api_key",
-        "revoke_api_key", "list_regions", "get_region", "region_children", "patch_region",
-        "list_units", "get_unit", "patch_unit",
+        "me",
+        "grant_membership",
+        "revoke_membership",
+        "list_api_keys",
+        "issue_api_key",
+        "revoke_api_key",
+        "list_regions",
+        "get_region",
+        "region_children",
+        "patch_region",
+        "list_units",
+        "get_unit",
+        "patch_unit",
     }
     views: set[str] = set()
     for entry in get_resolver().url_patterns:

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from conftest import CITY, COMMUNITY_1, STREET_1
 from gongzhi.accounts.models import User
 from gongzhi.demo.build import DEMO_PASSWORD
+from gongzhi.demo.testing import CITY, COMMUNITY_1, STREET_1
 from gongzhi.territory.models import Region, Unit
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,11 @@ def open_node(node: Locator) -> None:
 
 
 def test_street_officer_sees_only_its_street(
-    live_server: Any, ensure_demo_city: None, page: Page, screenshot: Screenshot
+    live_server: Any,
+    ensure_demo_city: None,
+    page: Page,
+    page_problems: list[str],
+    screenshot: Screenshot,
 ) -> None:
     base = live_server.url
     log_in(page, base, "street_officer")
@@ -81,18 +85,6 @@ def test_street_officer_sees_only_its_street(
         expect(tree).not_to_contain_text(outside)
     screenshot(page, "street_officer-regions")
 
-    street_id = Region.objects.get(code=STREET_1).pk
-    page.goto(f"{base}/regions/{street_id}/")
-    expect(page.get_by_test_id("region-name")).to_contain_text("春山街道")
-    expect(page.get_by_test_id("child-regions").locator("tbody tr td:first-child")).to_have_text(
-        ["华东湾社区", "胜海湾社区"]
-    )
-    # Breadcrumbs show no ancestor above the officer's own street.
-    expect(page.locator("nav.breadcrumbs")).not_to_contain_text("明湖区")
-    # Leaflet draws the street's boundary.
-    expect(page.locator("#region-map.leaflet-container path.leaflet-interactive")).to_have_count(1)
-    screenshot(page, "street_officer-street")
-
     city_id = Region.objects.get(code=CITY).pk
     response = page.goto(f"{base}/regions/{city_id}/")
     assert response is not None
@@ -106,14 +98,56 @@ def test_street_officer_sees_only_its_street(
     assert children.status == 404
     assert "明湖区" not in children.text()
 
+    # The audit log is for auditors and administrators only.
+    response = page.goto(f"{base}/accounts/audit/")
+    assert response is not None
+    assert response.status == 403
+    expect(page.locator(".error-card code")).to_have_text("permission_denied")
+    assert page_problems == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "region_detail.html loads static 'leaflet/leaflet.js' and 'leaflet/leaflet.css', but "
+        "django-js-lib-leaflet ships them as 'js_lib_leaflet/...': both 404, so no map is drawn"
+    ),
+)
+def test_street_officer_street_page_draws_its_map(
+    live_server: Any,
+    ensure_demo_city: None,
+    page: Page,
+    page_problems: list[str],
+    screenshot: Screenshot,
+) -> None:
+    base = live_server.url
+    log_in(page, base, "street_officer")
+    street_id = Region.objects.get(code=STREET_1).pk
+    page.goto(f"{base}/regions/{street_id}/")
+    expect(page.get_by_test_id("region-name")).to_contain_text("春山街道")
+    expect(page.get_by_test_id("child-regions").locator("tbody tr td:first-child")).to_have_text(
+        ["华东湾社区", "胜海湾社区"]
+    )
+    # The breadcrumbs show no ancestor above the officer's own street.
+    expect(page.locator("nav.breadcrumbs")).not_to_contain_text("明湖区")
+    page.wait_for_load_state("load")
+    screenshot(page, "street_officer-street")
+    assert page_problems == []
+    # Leaflet draws the street's boundary as one polygon.
+    expect(page.locator("#region-map.leaflet-container path.leaflet-interactive")).to_have_count(1)
+
 
 def test_city_admin_sees_the_city_audit_log_and_grants_roles(
-    live_server: Any, ensure_demo_city: None, page: Page, screenshot: Screenshot
+    live_server: Any,
+    ensure_demo_city: None,
+    page: Page,
+    page_problems: list[str],
+    screenshot: Screenshot,
 ) -> None:
     base = live_server.url
     log_in(page, base, "city_admin")
     expect(page.locator("section.tiles a.tile strong").first).to_have_text("示范市")
-    expect(page.locator(f"section.tiles a.tile[href='{base and ''}/accounts/audit/']")).to_have_count(1)
+    expect(page.locator("section.tiles a.tile[href='/accounts/audit/']")).to_have_count(1)
     screenshot(page, "city_admin-home")
 
     page.goto(f"{base}/regions/")
@@ -134,25 +168,57 @@ def test_city_admin_sees_the_city_audit_log_and_grants_roles(
 
     centre = Unit.objects.get(kind="command_centre", region__code=CITY)
     page.goto(f"{base}/units/{centre.pk}/")
-    expect(page.get_by_test_id("unit-name")).to_contain_text("示范市社会治理综合指挥中心（12345热线）")
+    expect(page.get_by_test_id("unit-name")).to_contain_text(
+        "示范市社会治理综合指挥中心（12345热线）"
+    )
     members = page.get_by_test_id("unit-members").locator("tbody tr td:first-child")
-    expect(members).to_contain_text(["陈思远", "吴磊", "冯涛"], ignore_case=False)
+    # Ordered by region, then role (administrator, assessor, dispatcher).
+    expect(members).to_have_text(["吴磊", "冯涛", "陈思远"])
     grant = page.get_by_test_id("grant-form")
     expect(grant).to_be_visible()
     for field in ("username", "role", "region_code", "title"):
         expect(grant.locator(f"[name={field}]")).to_be_visible()
     screenshot(page, "city_admin-unit")
 
-    # The language switch: one click on "English" and the page comes back in English.
+    # The language switch: one click on English and the same page comes back in English.
+    english = page.locator("form.langswitch button[value=en]")
+    chinese = page.locator("form.langswitch button[value=zh-hans]")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-    page.get_by_role("button", name="English").click()
+    expect(chinese).to_be_disabled()
+    english.click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(f"{base}/units/{centre.pk}/")
-    expect(page.get_by_role("button", name="English")).to_be_disabled()
-    expect(page.get_by_role("button", name="简体中文")).to_be_enabled()
-    expect(page.locator("nav.mainnav")).to_have_text(re.compile(r"Home\s+Regions\s+Units\s+Back office"))
+    expect(english).to_be_disabled()
+    expect(english).to_have_attribute("aria-current", "true")
+    expect(chinese).to_be_enabled()
+    expect(page.locator("nav.mainnav")).to_have_text(
+        re.compile(r"Home\s+Regions\s+Units\s+Back office")
+    )
     expect(page.get_by_role("heading", name="Staff and roles")).to_be_visible()
     expect(page.get_by_role("heading", name="Grant a role")).to_be_visible()
     expect(grant.get_by_role("button", name="Grant")).to_be_visible()
-    expect(page.get_by_test_id("unit-name")).to_contain_text("示范市社会治理综合指挥中心（12345热线）")
+    expect(page.get_by_test_id("unit-name")).to_contain_text(
+        "示范市社会治理综合指挥中心（12345热线）"
+    )
     screenshot(page, "city_admin-unit-en")
+    assert page_problems == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "base.html labels the buttons with {% get_available_languages %}, which passes the "
+        "names through gettext: on Chinese pages Django's catalogue turns 'English' into 英语, "
+        "so a reader of English cannot find the switch; each language should name itself"
+    ),
+)
+def test_language_buttons_name_each_language_in_itself(
+    live_server: Any, ensure_demo_city: None, page: Page
+) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    buttons = page.locator("form.langswitch button[name=language]")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    assert buttons.all_inner_texts() == ["简体中文", "English"]  # loaded: no need to wait
+    buttons.nth(1).click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert buttons.all_inner_texts() == ["简体中文", "English"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -18,13 +20,14 @@ class MembershipForm(forms.Form):
 class ApiKeyForm(forms.Form):
     unit_id = forms.IntegerField(label=_("Unit"), widget=forms.Select)
     name = forms.CharField(
-        label=_("Name"), max_length=100, help_text=_("Who uses it, e.g. the district hotline system.")
+        label=_("Name"),
+        max_length=100,
+        help_text=_("Who uses it, e.g. the district hotline system."),
     )
 
-    def __init__(self, *args: object, unit_choices: list[tuple[int, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        field = self.fields["unit_id"]
-        field.widget.choices = unit_choices  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, unit_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit_id"].widget.choices = unit_choices
 
 
 class ReasonForm(forms.Form):

@@ -26,8 +26,8 @@ class User(AbstractUser):
     is_demo = models.BooleanField(_("demo persona"), default=False)
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("person")
-        verbose_name_plural = _("people")
+        verbose_name = _("person")  # type: ignore[assignment]  # stubs say str; lazy works
+        verbose_name_plural = _("people")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return self.display_name or self.username

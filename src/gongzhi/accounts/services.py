@@ -64,7 +64,9 @@ def grant_membership(
             _("%(unit)s does not cover %(region)s.") % {"unit": unit.name, "region": region.name}
         )
     if not scope_of(actor, Capability.MANAGE_MEMBERS).covers(region.path):
-        raise PermissionDenied(_("You may not grant roles over %(region)s.") % {"region": region.name})
+        raise PermissionDenied(
+            _("You may not grant roles over %(region)s.") % {"region": region.name}
+        )
     with transaction.atomic():
         existing = Membership.objects.filter(
             user=person, unit=unit, role=role, region=region, is_active=True
@@ -137,7 +139,9 @@ def issue_api_key(*, unit: Unit, name: str, actor: AnyUser) -> IssuedKey:
         raise PermissionDenied(_("You may not issue API keys for this unit."))
     name = name.strip()[:100]
     if not name:
-        raise InvalidMembership(_("An API key needs a name that says who uses it."), code="invalid_api_key")
+        raise InvalidMembership(
+            _("An API key needs a name that says who uses it."), code="invalid_api_key"
+        )
     with transaction.atomic():
         issued = _new_key(
             kind=ApiKeyKind.INTEGRATION,
@@ -145,7 +149,9 @@ def issue_api_key(*, unit: Unit, name: str, actor: AnyUser) -> IssuedKey:
             unit=unit,
             created_by=actor if actor.is_authenticated else None,
         )
-        actor_role, actor_unit = _actor_snapshot(actor, Capability.MANAGE_API_KEYS, unit.region.path)
+        actor_role, actor_unit = _actor_snapshot(
+            actor, Capability.MANAGE_API_KEYS, unit.region.path
+        )
         record_audit(
             subject_type="api-key",
             subject_id=issued.key.pk,

@@ -99,4 +99,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
-    return render(request, "accounts/profile.html", {"is_staff_member": is_staff_member(request.user)})
+    return render(
+        request, "accounts/profile.html", {"is_staff_member": is_staff_member(request.user)}
+    )

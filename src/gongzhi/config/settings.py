@@ -119,7 +119,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "gongzhi.sqlite3",
+            "NAME": str(VAR_DIR / "gongzhi.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web server and the worker read while one writes.
                 "init_command": (

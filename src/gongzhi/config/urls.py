@@ -10,7 +10,6 @@ admin.site.site_header = "共治 gongzhi"
 admin.site.site_title = "共治 gongzhi"
 
 
-
 def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
     """The API's URLs, exempt from LoginRequiredMiddleware: the API authenticates every
     operation itself (``auth=`` on the NinjaAPI, deny by default) and answers 401 in JSON

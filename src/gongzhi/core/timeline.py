@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -42,9 +42,7 @@ def _canonical(value: Any) -> Any:
 
 
 def event_hash(event: ChainedEvent, extra_fields: tuple[str, ...] = ()) -> str:
-    payload = {
-        name: _canonical(getattr(event, name)) for name in BASE_HASHED_FIELDS + extra_fields
-    }
+    payload = {name: _canonical(getattr(event, name)) for name in BASE_HASHED_FIELDS + extra_fields}
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -130,14 +130,40 @@ class Persona:
 
 PERSONAS = [
     Persona("resident", "林小雨", None, None, None),
-    Persona("grid_worker", "王建国", MembershipRole.GRID_WORKER, "committee-1", "grid-1", "专职网格员"),
+    Persona(
+        "grid_worker", "王建国", MembershipRole.GRID_WORKER, "committee-1", "grid-1", "专职网格员"
+    ),
     Persona("dispatcher", "陈思远", MembershipRole.DISPATCHER, "command-centre", "city", "派单员"),
-    Persona("street_officer", "赵海峰", MembershipRole.HANDLER, "street-office-1", "street-1", "街道综治办干部"),
+    Persona(
+        "street_officer",
+        "赵海峰",
+        MembershipRole.HANDLER,
+        "street-office-1",
+        "street-1",
+        "街道综治办干部",
+    ),
     Persona("handler", "周敏", MembershipRole.HANDLER, "district-urban-1", "district-1", "承办人"),
-    Persona("district_leader", "孙立平", MembershipRole.LEADER, "district-government-1", "district-1", "副区长"),
-    Persona("city_admin", "吴磊", MembershipRole.ADMINISTRATOR, "command-centre", "city", "系统管理员", True),
+    Persona(
+        "district_leader",
+        "孙立平",
+        MembershipRole.LEADER,
+        "district-government-1",
+        "district-1",
+        "副区长",
+    ),
+    Persona(
+        "city_admin",
+        "吴磊",
+        MembershipRole.ADMINISTRATOR,
+        "command-centre",
+        "city",
+        "系统管理员",
+        True,
+    ),
     Persona("auditor", "郑清", MembershipRole.AUDITOR, "political-legal", "city", "审计员"),
-    Persona("mediator", "何静", MembershipRole.MEDIATOR, "street-centre-1", "street-1", "人民调解员"),
+    Persona(
+        "mediator", "何静", MembershipRole.MEDIATOR, "street-centre-1", "street-1", "人民调解员"
+    ),
     Persona("assessor", "冯涛", MembershipRole.ASSESSOR, "command-centre", "city", "考评员"),
 ]
 
@@ -148,7 +174,9 @@ def plan_regions(size: DemoSize) -> list[RegionRow]:
     rows = [RegionRow(CITY_CODE, CITY_NAME, None, CITY_BOX.polygon(), CITY_BOX.centre)]
     district_boxes = CITY_BOX.split(len(size.streets_per_district))
     streets: list[tuple[str, bool, Box]] = []
-    for index, (street_count, box) in enumerate(zip(size.streets_per_district, district_boxes, strict=False)):
+    for index, (street_count, box) in enumerate(
+        zip(size.streets_per_district, district_boxes, strict=False)
+    ):
         name, county = DISTRICTS[index]
         code = f"9901{index + 2:02d}000000"
         rows.append(RegionRow(code, name, CITY_CODE, box.polygon(), box.centre))
@@ -165,7 +193,11 @@ def plan_regions(size: DemoSize) -> list[RegionRow]:
             community_name = pool.community(rural=county)
             number = (200 if county else 1) + c_index
             community_code = f"{street_code[:9]}{number:03d}"
-            rows.append(RegionRow(community_code, community_name, street_code, c_box.polygon(), c_box.centre))
+            rows.append(
+                RegionRow(
+                    community_code, community_name, street_code, c_box.polygon(), c_box.centre
+                )
+            )
             for g_index, g_box in enumerate(c_box.split(size.grids_per_community)):
                 rows.append(
                     RegionRow(
@@ -210,13 +242,18 @@ def build_demo_city(size: DemoSize = FULL) -> DemoReport:
                 units[key] = unit
             return unit
 
-        keys = {UnitKind.COMMAND_CENTRE: "command-centre", UnitKind.POLITICAL_LEGAL: "political-legal"}
+        keys = {
+            UnitKind.COMMAND_CENTRE: "command-centre",
+            UnitKind.POLITICAL_LEGAL: "political-legal",
+        }
         for name, short, kind in CITY_OTHERS:
             ensure(keys.get(kind), name, kind, city, short)
         for name, short in CITY_DEPARTMENTS:
             ensure(None, name, UnitKind.DEPARTMENT, city, short)
 
-        districts = sorted((r for r in regions.values() if r.level == RegionLevel.DISTRICT), key=lambda r: r.code)
+        districts = sorted(
+            (r for r in regions.values() if r.level == RegionLevel.DISTRICT), key=lambda r: r.code
+        )
         for d_index, district in enumerate(districts, start=1):
             stem = district.name[:-1]
             for template, kind in DISTRICT_UNITS:
@@ -226,24 +263,42 @@ def build_demo_city(size: DemoSize = FULL) -> DemoReport:
                 if "城市管理" in template:
                     units[f"district-urban-{d_index}"] = unit
 
-        streets = sorted((r for r in regions.values() if r.level == RegionLevel.STREET), key=lambda r: r.code)
+        streets = sorted(
+            (r for r in regions.values() if r.level == RegionLevel.STREET), key=lambda r: r.code
+        )
         for s_index, street in enumerate(streets, start=1):
             office = "人民政府" if street.name.endswith(("镇", "乡")) else "办事处"
-            units[f"street-office-{s_index}"] = ensure(None, f"{street.name}{office}", UnitKind.GOVERNMENT, street)
+            units[f"street-office-{s_index}"] = ensure(
+                None, f"{street.name}{office}", UnitKind.GOVERNMENT, street
+            )
             units[f"street-centre-{s_index}"] = ensure(
                 None, f"{street.name}综治中心", UnitKind.COMMAND_CENTRE, street
             )
-            ensure(None, f"{street.name[:-2] if office == '办事处' else street.name[:-1]}派出所", UnitKind.POLICE, street)
+            ensure(
+                None,
+                f"{street.name[:-2] if office == '办事处' else street.name[:-1]}派出所",
+                UnitKind.POLICE,
+                street,
+            )
 
-        communities = sorted((r for r in regions.values() if r.level == RegionLevel.COMMUNITY), key=lambda r: r.code)
+        communities = sorted(
+            (r for r in regions.values() if r.level == RegionLevel.COMMUNITY), key=lambda r: r.code
+        )
         for c_index, community in enumerate(communities, start=1):
             suffix = "村民委员会" if community.name.endswith("村") else "居民委员会"
             units[f"committee-{c_index}"] = ensure(
                 None, f"{community.name}{suffix}", UnitKind.COMMUNITY_COMMITTEE, community
             )
 
-        first_grid = min((r for r in regions.values() if r.level == RegionLevel.GRID), key=lambda r: r.code)
-        places = {"city": city, "district-1": districts[0], "street-1": streets[0], "grid-1": first_grid}
+        first_grid = min(
+            (r for r in regions.values() if r.level == RegionLevel.GRID), key=lambda r: r.code
+        )
+        places = {
+            "city": city,
+            "district-1": districts[0],
+            "street-1": streets[0],
+            "grid-1": first_grid,
+        }
         for persona in PERSONAS:
             report.personas_created += _ensure_persona(persona, units, places, actor)
 
@@ -259,7 +314,9 @@ def build_demo_city(size: DemoSize = FULL) -> DemoReport:
     return report
 
 
-def _ensure_persona(persona: Persona, units: dict[str, Unit], places: dict[str, Region], actor: User) -> bool:
+def _ensure_persona(
+    persona: Persona, units: dict[str, Unit], places: dict[str, Region], actor: User
+) -> bool:
     user = User.objects.filter(username=persona.username).first()
     created = user is None
     if user is None:

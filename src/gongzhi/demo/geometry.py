@@ -36,5 +36,7 @@ class Box:
             south = self.north - (row + 1) * height / rows
             step = (self.east - self.west) / in_row
             for col in range(in_row):
-                cells.append(Box(self.west + col * step, south, self.west + (col + 1) * step, north))
+                cells.append(
+                    Box(self.west + col * step, south, self.west + (col + 1) * step, north)
+                )
         return cells

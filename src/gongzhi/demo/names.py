@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import random
 
-FIRST = "安宝碧长春翠丹东凤福富广桂海和河红鸿华槐惠嘉金锦晋景静康兰乐丽莲临柳龙绿梅明南宁平埔齐青清庆瑞山尚升胜石顺松泰桃天通桐万望文西溪霞祥新兴秀旭阳杨怡永裕园云泽樟振中竹"
-SECOND = "安北滨波昌城川春岛德东泛丰港光海禾河湖华桦畔江金锦景兰林岭柳龙梅门宁浦桥泉山善水顺塘亭桐湾西溪霞祥新兴星秀阳屿苑源月岳云泽洲庄"
+FIRST = (
+    "安宝碧长春翠丹东凤福富广桂海和河红鸿华槐惠嘉金锦晋景静康兰乐丽莲临柳龙绿梅明南宁"
+    "平埔齐青清庆瑞山尚升胜石顺松泰桃天通桐万望文西溪霞祥新兴秀旭阳杨怡永裕园云泽樟振"
+    "中竹"
+)
+SECOND = (
+    "安北滨波昌城川春岛德东泛丰港光海禾河湖华桦畔江金锦景兰林岭柳龙梅门宁浦桥泉山善水"
+    "顺塘亭桐湾西溪霞祥新兴星秀阳屿苑源月岳云泽洲庄"
+)
 COMMUNITY_SUFFIXES = ("苑", "里", "园", "坊", "湾", "府", "庭", "巷", "路", "桥")
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
@@ -34,7 +41,11 @@ class NamePool:
         avoid = avoid or set()
         for _ in range(10_000):
             candidate = self.random.choice(FIRST) + self.random.choice(SECOND)
-            if candidate[0] != candidate[1] and candidate not in self.used and candidate not in avoid:
+            if (
+                candidate[0] != candidate[1]
+                and candidate not in self.used
+                and candidate not in avoid
+            ):
                 self.used.add(candidate)
                 return candidate
         raise RuntimeError("name pool exhausted")

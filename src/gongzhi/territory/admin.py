@@ -41,7 +41,9 @@ class RegionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return not scope_of(request.user, Capability.MANAGE_TERRITORY).is_empty
         return policies.can_edit_region(request.user, obj)
 
-    def save_model(self, request: HttpRequest, obj: Region, form: ModelForm[Any], change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Region, form: ModelForm[Any], change: bool
+    ) -> None:
         services.update_region(
             Region.objects.get(pk=obj.pk),
             actor=request.user,
@@ -83,7 +85,9 @@ class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return not scope_of(request.user, Capability.MANAGE_TERRITORY).is_empty
         return policies.can_edit_unit(request.user, obj)
 
-    def save_model(self, request: HttpRequest, obj: Unit, form: ModelForm[Any], change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Unit, form: ModelForm[Any], change: bool
+    ) -> None:
         services.update_unit(
             Unit.objects.select_related("region").get(pk=obj.pk),
             actor=request.user,

@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 class RegionForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    centre_lat = forms.FloatField(label=_("Centre latitude"), required=False, min_value=-90, max_value=90)
+    centre_lat = forms.FloatField(
+        label=_("Centre latitude"), required=False, min_value=-90, max_value=90
+    )
     centre_lng = forms.FloatField(
         label=_("Centre longitude"), required=False, min_value=-180, max_value=180
     )

@@ -52,7 +52,9 @@ def validate_region_code(code: str, level: int, parent: Region | None) -> str:
     return code
 
 
-def _audit_region(region: Region, action: str, actor: AnyUser, data: dict[str, Any], reason: str) -> None:
+def _audit_region(
+    region: Region, action: str, actor: AnyUser, data: dict[str, Any], reason: str
+) -> None:
     role, unit_name = acting_role(actor, Capability.MANAGE_TERRITORY, region)
     record_audit(
         subject_type="region",
@@ -90,7 +92,9 @@ def create_region(
         raise InvalidRegionCode(_("A region needs a name."))
     with transaction.atomic():
         if Region.objects.filter(code=code).exists():
-            raise DuplicateRegionCode(_("Another region already has the code %(code)s.") % {"code": code})
+            raise DuplicateRegionCode(
+                _("Another region already has the code %(code)s.") % {"code": code}
+            )
         region = Region(
             code=code,
             name=name[:100],

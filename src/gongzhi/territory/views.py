@@ -32,9 +32,8 @@ def _require_staff(request: HttpRequest) -> None:
 
 def region_tree(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
-    roots = (
-        queries.scope_roots(scope_of(request.user, Capability.VIEW_TERRITORY))
-        .annotate(children_count=Count("children"))
+    roots = queries.scope_roots(scope_of(request.user, Capability.VIEW_TERRITORY)).annotate(
+        children_count=Count("children")
     )
     return render(request, "territory/region_tree.html", {"roots": roots})
 
@@ -52,7 +51,9 @@ def region_children(request: HttpRequest, region_id: int) -> HttpResponse:
 def region_detail(request: HttpRequest, region_id: int) -> HttpResponse:
     region = policies.access_region(request.user, region_id)
     visible = policies.regions_visible_to(request.user)
-    children = Paginator(queries.children_with_counts(region), 100).get_page(request.GET.get("page"))
+    children = Paginator(queries.children_with_counts(region), 100).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "territory/region_detail.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from gongzhi.accounts import policies, services
 from gongzhi.accounts.api.schemas import (
@@ -81,10 +81,10 @@ def me(request: HttpRequest) -> MeOut:
     )
 
 
-@router.post(
-    "/units/{unit_id}/memberships", response={201: MembershipOut}, summary="Grant a role"
-)
-def grant_membership(request: HttpRequest, unit_id: int, payload: MembershipIn) -> tuple[int, MembershipOut]:
+@router.post("/units/{unit_id}/memberships", response={201: MembershipOut}, summary="Grant a role")
+def grant_membership(
+    request: HttpRequest, unit_id: int, payload: MembershipIn
+) -> Status[MembershipOut]:
     person_only(request)
     unit = access_unit(request.user, unit_id, action="manage_members")
     region = access_region(request.user, payload.region_id)
@@ -97,7 +97,7 @@ def grant_membership(request: HttpRequest, unit_id: int, payload: MembershipIn) 
         title=payload.title,
         actor=request.user,
     )
-    return 201, membership_out(membership)
+    return Status(201, membership_out(membership))
 
 
 @router.post("/memberships/{membership_id}/revoke", response=MembershipOut, summary="Revoke a role")
@@ -117,11 +117,11 @@ def list_api_keys(request: HttpRequest) -> list[ApiKeyOut]:
 
 
 @router.post("/api-keys", response={201: IssuedApiKeyOut}, summary="Issue an integration key")
-def issue_api_key(request: HttpRequest, payload: ApiKeyIn) -> tuple[int, IssuedApiKeyOut]:
+def issue_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status[IssuedApiKeyOut]:
     person_only(request)
     unit = access_unit(request.user, payload.unit_id)
     issued = services.issue_api_key(unit=unit, name=payload.name, actor=request.user)
-    return 201, IssuedApiKeyOut(**api_key_out(issued.key).dict(), token=issued.token)
+    return Status(201, IssuedApiKeyOut(**api_key_out(issued.key).model_dump(), token=issued.token))
 
 
 @router.post("/api-keys/{key_id}/revoke", response=ApiKeyOut, summary="Revoke an integration key")

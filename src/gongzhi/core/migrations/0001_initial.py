@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,32 +14,65 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stream', models.CharField(max_length=80, verbose_name='stream')),
-                ('seq', models.PositiveIntegerField(verbose_name='sequence number')),
-                ('occurred_at', models.DateTimeField(db_index=True, verbose_name='occurred at')),
-                ('actor_role', models.CharField(blank=True, max_length=40, verbose_name='actor role')),
-                ('actor_unit_name', models.CharField(blank=True, max_length=200, verbose_name='actor unit')),
-                ('action', models.CharField(max_length=60, verbose_name='action')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='data')),
-                ('prev_hash', models.CharField(max_length=64, verbose_name='previous hash')),
-                ('hash', models.CharField(max_length=64, verbose_name='hash')),
-                ('subject_type', models.CharField(max_length=40, verbose_name='subject type')),
-                ('subject_id', models.CharField(max_length=64, verbose_name='subject id')),
-                ('subject_label', models.CharField(blank=True, max_length=200, verbose_name='subject')),
-                ('region_path', models.CharField(blank=True, db_index=True, max_length=255, verbose_name='region path')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stream", models.CharField(max_length=80, verbose_name="stream")),
+                ("seq", models.PositiveIntegerField(verbose_name="sequence number")),
+                ("occurred_at", models.DateTimeField(db_index=True, verbose_name="occurred at")),
+                (
+                    "actor_role",
+                    models.CharField(blank=True, max_length=40, verbose_name="actor role"),
+                ),
+                (
+                    "actor_unit_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="actor unit"),
+                ),
+                ("action", models.CharField(max_length=60, verbose_name="action")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="data")),
+                ("prev_hash", models.CharField(max_length=64, verbose_name="previous hash")),
+                ("hash", models.CharField(max_length=64, verbose_name="hash")),
+                ("subject_type", models.CharField(max_length=40, verbose_name="subject type")),
+                ("subject_id", models.CharField(max_length=64, verbose_name="subject id")),
+                (
+                    "subject_label",
+                    models.CharField(blank=True, max_length=200, verbose_name="subject"),
+                ),
+                (
+                    "region_path",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=255, verbose_name="region path"
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'ordering': ['stream', 'seq'],
-                'abstract': False,
-                'indexes': [models.Index(fields=['-occurred_at'], name='core_audit_recent')],
-                'constraints': [models.UniqueConstraint(fields=('stream', 'seq'), name='core_auditevent_stream_seq')],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "ordering": ["stream", "seq"],
+                "abstract": False,
+                "indexes": [models.Index(fields=["-occurred_at"], name="core_audit_recent")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("stream", "seq"), name="core_auditevent_stream_seq"
+                    )
+                ],
             },
         ),
     ]

@@ -65,7 +65,7 @@ def region_detail(request: HttpRequest, region: Region) -> RegionDetailOut:
     visible = policies.regions_visible_to(request.user)
     ancestors = visible.filter(path__in=region.ancestor_paths).order_by("level")
     return RegionDetailOut(
-        **region_out(region).dict(),
+        **region_out(region).model_dump(),
         ancestors=[region_ref(a) for a in ancestors],
         boundary=region.boundary,
         can_edit=policies.can_edit_region(request.user, region),
@@ -88,7 +88,7 @@ def unit_out(unit: Unit) -> UnitOut:
 
 def unit_detail(request: HttpRequest, unit: Unit) -> UnitDetailOut:
     return UnitDetailOut(
-        **unit_out(unit).dict(),
+        **unit_out(unit).model_dump(),
         jurisdictions=[region_ref(r) for r in unit.jurisdictions.order_by("path")],
         can_edit=policies.can_edit_unit(request.user, unit),
         can_manage_members=policies.can_manage_members_of_unit(request.user, unit),

@@ -5,57 +5,156 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=15, unique=True, verbose_name='administrative code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, 'City'), (2, 'District / county'), (3, 'Street / township'), (4, 'Community / village'), (5, 'Grid')], verbose_name='level')),
-                ('path', models.CharField(editable=False, max_length=255, unique=True, verbose_name='path')),
-                ('boundary', models.JSONField(blank=True, null=True, verbose_name='boundary')),
-                ('centre_lat', models.FloatField(blank=True, null=True, verbose_name='centre latitude')),
-                ('centre_lng', models.FloatField(blank=True, null=True, verbose_name='centre longitude')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='territory.region', verbose_name='parent region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=15, unique=True, verbose_name="administrative code"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "City"),
+                            (2, "District / county"),
+                            (3, "Street / township"),
+                            (4, "Community / village"),
+                            (5, "Grid"),
+                        ],
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(
+                        editable=False, max_length=255, unique=True, verbose_name="path"
+                    ),
+                ),
+                ("boundary", models.JSONField(blank=True, null=True, verbose_name="boundary")),
+                (
+                    "centre_lat",
+                    models.FloatField(blank=True, null=True, verbose_name="centre latitude"),
+                ),
+                (
+                    "centre_lng",
+                    models.FloatField(blank=True, null=True, verbose_name="centre longitude"),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="territory.region",
+                        verbose_name="parent region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'region',
-                'verbose_name_plural': 'regions',
-                'ordering': ['path'],
+                "verbose_name": "region",
+                "verbose_name_plural": "regions",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('short_name', models.CharField(blank=True, max_length=60, verbose_name='short name')),
-                ('kind', models.CharField(choices=[('party_committee', 'Party committee'), ('political_legal', 'Political-legal committee'), ('government', 'Government'), ('department', 'Government department'), ('command_centre', 'Governance command centre'), ('trade_union', 'Trade union'), ('youth_league', 'Youth league'), ('womens_federation', "Women's federation"), ('social_organisation', 'Social organisation'), ('community_committee', 'Community / village committee'), ('court', 'Court'), ('procuratorate', 'Procuratorate'), ('police', 'Police'), ('enterprise', 'Public service enterprise')], max_length=30, verbose_name='kind')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='public phone')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('jurisdictions', models.ManyToManyField(blank=True, related_name='covering_units', to='territory.region', verbose_name='regions covered')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='territory.unit', verbose_name='parent unit')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='units', to='territory.region', verbose_name='home region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "short_name",
+                    models.CharField(blank=True, max_length=60, verbose_name="short name"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("party_committee", "Party committee"),
+                            ("political_legal", "Political-legal committee"),
+                            ("government", "Government"),
+                            ("department", "Government department"),
+                            ("command_centre", "Governance command centre"),
+                            ("trade_union", "Trade union"),
+                            ("youth_league", "Youth league"),
+                            ("womens_federation", "Women's federation"),
+                            ("social_organisation", "Social organisation"),
+                            ("community_committee", "Community / village committee"),
+                            ("court", "Court"),
+                            ("procuratorate", "Procuratorate"),
+                            ("police", "Police"),
+                            ("enterprise", "Public service enterprise"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="public phone")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "jurisdictions",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="covering_units",
+                        to="territory.region",
+                        verbose_name="regions covered",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="territory.unit",
+                        verbose_name="parent unit",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="units",
+                        to="territory.region",
+                        verbose_name="home region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'unit',
-                'verbose_name_plural': 'units',
-                'ordering': ['region__path', 'kind', 'name'],
+                "verbose_name": "unit",
+                "verbose_name_plural": "units",
+                "ordering": ["region__path", "kind", "name"],
             },
         ),
         migrations.AddIndex(
-            model_name='region',
-            index=models.Index(fields=['parent', 'name'], name='territory_region_children'),
+            model_name="region",
+            index=models.Index(fields=["parent", "name"], name="territory_region_children"),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('region', 'name'), name='territory_unit_name_in_region'),
+            model_name="unit",
+            constraint=models.UniqueConstraint(
+                fields=("region", "name"), name="territory_unit_name_in_region"
+            ),
         ),
     ]

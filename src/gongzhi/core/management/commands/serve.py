@@ -21,11 +21,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
-        parser.add_argument("--production", action="store_true", help="gunicorn instead of runserver")
+        parser.add_argument(
+            "--production", action="store_true", help="gunicorn instead of runserver"
+        )
         parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
         parser.add_argument("--no-worker", action="store_true", help="web server only")
 
-    def handle(self, *args: Any, bind: str, production: bool, workers: int, no_worker: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, bind: str, production: bool, workers: int, no_worker: bool, **options: Any
+    ) -> None:
         python = sys.executable
         children: list[subprocess.Popen[bytes]] = []
         if not no_worker:
@@ -33,13 +37,24 @@ class Command(BaseCommand):
             children.append(subprocess.Popen(worker))  # noqa: S603 (fixed argv, our own program)
         if production:
             web = [
-                python, "-m", "gunicorn", "gongzhi.config.wsgi:application",
-                "--bind", bind, "--workers", str(workers), "--worker-class", "sync",
-                "--access-logfile", "-",
+                python,
+                "-m",
+                "gunicorn",
+                "gongzhi.config.wsgi:application",
+                "--bind",
+                bind,
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--access-logfile",
+                "-",
             ]
         else:
             web = [python, "-m", "gongzhi", "runserver", bind]
-        self.stdout.write(f"gongzhi: serving on http://{bind}/ (Ctrl-C stops the server and the worker)")
+        self.stdout.write(
+            f"gongzhi: serving on http://{bind}/ (Ctrl-C stops the server and the worker)"
+        )
         web_process = subprocess.Popen(web)  # noqa: S603
         children.append(web_process)
         try:

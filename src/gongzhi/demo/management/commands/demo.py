@@ -29,7 +29,8 @@ class Command(BaseCommand):
             started = time.monotonic()
             report = build_demo_city(SMALL if small else FULL)
             self.stdout.write(
-                f"Demo city 示范市: {report.regions_created} regions, {report.units_created} units, "
+                f"Demo city 示范市: {report.regions_created} regions, "
+                f"{report.units_created} units, "
                 f"{report.personas_created} personas created in {time.monotonic() - started:.1f}s."
             )
             self.stdout.write(
