@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from gongzhi.accounts import policies, services
-from gongzhi.accounts.choices import Capability
+from gongzhi.accounts.choices import Capability, MembershipRole
 from gongzhi.accounts.forms import ApiKeyForm, ReasonForm
 from gongzhi.accounts.queries import is_staff_member, scope_of
 from gongzhi.core.errors import DomainError, PermissionDenied
@@ -88,12 +88,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if scope.is_empty:
         raise PermissionDenied(_("Only auditors and administrators read the audit log."))
     events = AuditEvent.objects.filter(scope.q("region_path")).select_related("actor")
-    pager = Paginator(events.order_by("-occurred_at", "-pk"), 50)
-    return render(
-        request,
-        "accounts/audit_log.html",
-        {"page": pager.get_page(request.GET.get("page"))},
-    )
+    page = Paginator(events.order_by("-occurred_at", "-pk"), 50).get_page(request.GET.get("page"))
+    labels = {**dict(MembershipRole.choices), "superuser": _("Superuser")}
+    for event in page:
+        event.actor_role_label = labels.get(event.actor_role, event.actor_role)  # type: ignore[attr-defined]
+    return render(request, "accounts/audit_log.html", {"page": page})
 
 
 def profile(request: HttpRequest) -> HttpResponse:

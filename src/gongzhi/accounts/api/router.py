@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from gongzhi.accounts import policies, services
@@ -55,7 +56,7 @@ def api_key_out(key: ApiKey) -> ApiKeyOut:
 
 def person_only(request: HttpRequest) -> None:
     if not request.user.is_authenticated:
-        raise PermissionDenied("This endpoint needs a person's token, not an integration key.")
+        raise PermissionDenied(_("This endpoint needs a person's token, not an integration key."))
 
 
 @router.post("/auth/token", response={200: TokenOut}, auth=None, summary="Log in for a token")
