@@ -14,11 +14,18 @@ district, a street and a community root times, interleaved, over repeated runs:
 
 (a) ``territory.queries.subtree_of``: one range scan over the materialised ``path``;
 (b) a recursive CTE over ``parent_id`` returning the same rows;
-(c) a naive loop of ``parent_id__in`` queries, one level at a time.
+(c) a naive loop of ``parent_id__in`` queries, one level at a time;
 
-For each it times counting the subtree and fetching it as model instances, checks that all
-three return the same set of ids (an assertion, not a timing threshold), and prints the
-EXPLAIN plan of (a), so that a missing index or a collation that breaks the range shows up.
+plus (a'), the SQL of (a) sent through a raw cursor like (b), which separates the cost of
+the database from the cost of building the query in the ORM. For each it times counting
+the subtree and fetching it as model instances, checks that all methods return the same set
+of ids (an assertion, not a timing threshold), and prints the EXPLAIN plan of (a), so that a
+missing index or a collation that breaks the range shows up. Exit status: 0 on success, 1
+when the methods disagree, 2 when a plan of (a) does not use an index.
+
+``--pg-icu-locale und`` creates the database with a linguistic (ICU) default collation, and
+``--pg-path-collation C`` then gives ``territory_region.path`` the "C" collation: the first
+shows the range query going wrong, the second the proposed fix (see bench/README.md).
 """
 
 from __future__ import annotations

@@ -106,13 +106,6 @@ def test_street_officer_sees_only_its_street(
     assert page_problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "region_detail.html loads static 'leaflet/leaflet.js' and 'leaflet/leaflet.css', but "
-        "django-js-lib-leaflet ships them as 'js_lib_leaflet/...': both 404, so no map is drawn"
-    ),
-)
 def test_street_officer_street_page_draws_its_map(
     live_server: Any,
     ensure_demo_city: None,
@@ -162,7 +155,7 @@ def test_city_admin_sees_the_city_audit_log_and_grants_roles(
     rows = page.get_by_test_id("audit-log").locator("tbody tr")
     expect(rows.first.locator("td")).to_have_count(6)  # a real event, not "nothing recorded"
     expect(rows).to_have_count(50)  # the demo writes more than one page of events
-    expect(page.get_by_test_id("audit-log").locator("tbody")).to_contain_text("membership.granted")
+    expect(page.get_by_test_id("audit-log").locator("tbody")).to_contain_text("授予角色")
     expect(page.locator("nav.pager")).to_be_visible()
     screenshot(page, "city_admin-audit")
 

@@ -49,6 +49,13 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
+class AccountsAuditAction(models.TextChoices):
+    MEMBERSHIP_GRANTED = "membership.granted", _("Role granted")
+    MEMBERSHIP_REVOKED = "membership.revoked", _("Role revoked")
+    API_KEY_ISSUED = "api_key.issued", _("API key issued")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+
+
 class ApiKeyKind(models.TextChoices):
     INTEGRATION = "integration", _("Integration (another system)")
     PERSONAL = "personal", _("Personal token (API login)")

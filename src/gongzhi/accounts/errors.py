@@ -15,3 +15,7 @@ class InvalidMembership(InvalidInput):
 
 class AlreadyRevoked(Conflict):
     code = "already_revoked"
+
+
+class SelfRevocation(Conflict):
+    code = "self_revocation"

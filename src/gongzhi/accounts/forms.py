@@ -10,7 +10,7 @@ from gongzhi.accounts.choices import MembershipRole
 
 class MembershipForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
-    role = forms.ChoiceField(label=_("Role"), choices=MembershipRole.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=[("", "—"), *MembershipRole.choices])
     region_code = forms.CharField(
         label=_("Region code"), max_length=15, help_text=_("The root of the subtree they act over.")
     )

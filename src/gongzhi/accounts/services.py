@@ -14,8 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.auth import KEY_PREFIX, hash_secret
-from gongzhi.accounts.choices import ApiKeyKind, Capability, MembershipRole
-from gongzhi.accounts.errors import AlreadyRevoked, InvalidCredentials, InvalidMembership
+from gongzhi.accounts.choices import AccountsAuditAction, ApiKeyKind, Capability, MembershipRole
+from gongzhi.accounts.errors import (
+    AlreadyRevoked,
+    InvalidCredentials,
+    InvalidMembership,
+    SelfRevocation,
+)
 from gongzhi.accounts.models import ApiKey, Membership, User
 from gongzhi.accounts.queries import AnyUser, acting_membership, forget_memberships, scope_of
 from gongzhi.core.audit import record_audit
@@ -29,7 +34,7 @@ def system_actor() -> User:
     """The account that background jobs and imports act as (it cannot log in)."""
     user, created = User.objects.get_or_create(
         username=SYSTEM_USERNAME,
-        defaults={"display_name": "系统 System", "is_superuser": True, "is_staff": False},
+        defaults={"display_name": "系统", "is_superuser": True, "is_staff": False},
     )
     if created:
         user.set_unusable_password()
@@ -80,9 +85,9 @@ def grant_membership(
         record_audit(
             subject_type="membership",
             subject_id=membership.pk,
-            subject_label=f"{person.username} @ {unit.name}",
+            subject_label=f"{person} @ {unit.name}",
             region_path=region.path,
-            action="membership.granted",
+            action=AccountsAuditAction.MEMBERSHIP_GRANTED,
             actor=actor,
             actor_role=actor_role,
             actor_unit_name=actor_unit,
@@ -95,6 +100,8 @@ def grant_membership(
 def revoke_membership(membership: Membership, *, actor: AnyUser, reason: str = "") -> Membership:
     if not scope_of(actor, Capability.MANAGE_MEMBERS).covers(membership.unit.region.path):
         raise PermissionDenied(_("You may not manage the members of this unit."))
+    if membership.user_id == actor.pk:
+        raise SelfRevocation(_("You cannot revoke your own role: ask another administrator."))
     with transaction.atomic():
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
         if not locked.is_active:
@@ -108,9 +115,9 @@ def revoke_membership(membership: Membership, *, actor: AnyUser, reason: str = "
         record_audit(
             subject_type="membership",
             subject_id=locked.pk,
-            subject_label=f"{membership.user.username} @ {membership.unit.name}",
+            subject_label=f"{membership.user} @ {membership.unit.name}",
             region_path=membership.region.path,
-            action="membership.revoked",
+            action=AccountsAuditAction.MEMBERSHIP_REVOKED,
             actor=actor,
             actor_role=actor_role,
             actor_unit_name=actor_unit,
@@ -157,7 +164,7 @@ def issue_api_key(*, unit: Unit, name: str, actor: AnyUser) -> IssuedKey:
             subject_id=issued.key.pk,
             subject_label=f"{name} ({issued.key.prefix})",
             region_path=unit.region.path,
-            action="api_key.issued",
+            action=AccountsAuditAction.API_KEY_ISSUED,
             actor=actor,
             actor_role=actor_role,
             actor_unit_name=actor_unit,
@@ -188,7 +195,7 @@ def revoke_api_key(key: ApiKey, *, actor: AnyUser, reason: str = "") -> ApiKey:
             subject_id=locked.pk,
             subject_label=f"{locked.name} ({locked.prefix})",
             region_path=path,
-            action="api_key.revoked",
+            action=AccountsAuditAction.API_KEY_REVOKED,
             actor=actor,
             actor_role=actor_role,
             actor_unit_name=actor_unit,

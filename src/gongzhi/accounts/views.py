@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -12,11 +14,12 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from gongzhi.accounts import policies, services
-from gongzhi.accounts.choices import Capability, MembershipRole
+from gongzhi.accounts.choices import AccountsAuditAction, Capability, MembershipRole
 from gongzhi.accounts.forms import ApiKeyForm, ReasonForm
 from gongzhi.accounts.queries import is_staff_member, scope_of
 from gongzhi.core.errors import DomainError, PermissionDenied
 from gongzhi.core.models import AuditEvent
+from gongzhi.territory.choices import TerritoryAuditAction
 from gongzhi.territory.policies import access_unit, units_visible_to
 from gongzhi.territory.queries import scope_roots
 
@@ -89,10 +92,24 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only auditors and administrators read the audit log."))
     events = AuditEvent.objects.filter(scope.q("region_path")).select_related("actor")
     page = Paginator(events.order_by("-occurred_at", "-pk"), 50).get_page(request.GET.get("page"))
-    labels = {**dict(MembershipRole.choices), "superuser": _("Superuser")}
-    for event in page:
-        event.actor_role_label = labels.get(event.actor_role, event.actor_role)  # type: ignore[attr-defined]
-    return render(request, "accounts/audit_log.html", {"page": page})
+    labelled = [
+        *MembershipRole.choices,
+        *AccountsAuditAction.choices,
+        *TerritoryAuditAction.choices,
+    ]
+    labels = {value: str(label) for value, label in labelled} | {"superuser": _("Superuser")}
+    rows = [
+        AuditRow(e, labels.get(e.actor_role, e.actor_role), labels.get(e.action, e.action))
+        for e in page
+    ]
+    return render(request, "accounts/audit_log.html", {"page": page, "rows": rows})
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    role_label: str
+    action_label: str
 
 
 def profile(request: HttpRequest) -> HttpResponse:

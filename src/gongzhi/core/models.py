@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.fields import PathField
+
 
 class AppendOnlyQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
@@ -67,7 +69,7 @@ class AuditEvent(ChainedEvent):
     subject_id = models.CharField(_("subject id"), max_length=64)
     subject_label = models.CharField(_("subject"), max_length=200, blank=True)
     # The region the subject belongs to, so audit views are scoped like everything else.
-    region_path = models.CharField(_("region path"), max_length=255, blank=True, db_index=True)
+    region_path = PathField(_("region path"), blank=True, db_index=True)
 
     hashed_fields = ("subject_type", "subject_id", "subject_label", "region_path")
 

@@ -42,6 +42,14 @@ class UnitKind(models.TextChoices):
     ENTERPRISE = "enterprise", _("Public service enterprise")
 
 
+class TerritoryAuditAction(models.TextChoices):
+    REGION_CREATED = "region.created", _("Region created")
+    REGION_UPDATED = "region.updated", _("Region changed")
+    REGION_IMPORTED = "region.imported", _("Regions imported")
+    UNIT_CREATED = "unit.created", _("Unit created")
+    UNIT_UPDATED = "unit.updated", _("Unit changed")
+
+
 MASS_ORGANISATIONS = frozenset(
     {UnitKind.TRADE_UNION, UnitKind.YOUTH_LEAGUE, UnitKind.WOMENS_FEDERATION}
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.fields import PathField
 from gongzhi.territory.choices import RegionLevel, UnitKind
 
 
@@ -26,7 +27,7 @@ class Region(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
+    path = PathField(_("path"), unique=True, editable=False)
     # GeoJSON geometry (Polygon or MultiPolygon, WGS-84 lon/lat) and a centre point.
     boundary = models.JSONField(_("boundary"), null=True, blank=True)
     centre_lat = models.FloatField(_("centre latitude"), null=True, blank=True)

@@ -55,7 +55,11 @@ def units_covering(region: Region) -> QuerySet[Unit]:
     """Units whose jurisdiction includes ``region`` (they serve it or an ancestor of it)."""
     paths = [*region.ancestor_paths, region.path]
     matching = Unit.objects.filter(jurisdictions__path__in=paths).values("pk")
-    return Unit.objects.filter(pk__in=matching).select_related("region").order_by("kind", "name")
+    return (
+        Unit.objects.filter(pk__in=matching)
+        .select_related("region")
+        .order_by("-region__level", "kind", "name")  # the nearest level first
+    )
 
 
 def region_level_counts(region: Region) -> dict[int, int]:

@@ -14,7 +14,7 @@ from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.queries import AnyUser
 from gongzhi.core.audit import record_audit
 from gongzhi.core.errors import PermissionDenied
-from gongzhi.territory.choices import CODE_LENGTH, RegionLevel, UnitKind
+from gongzhi.territory.choices import CODE_LENGTH, RegionLevel, TerritoryAuditAction, UnitKind
 from gongzhi.territory.errors import DuplicateRegionCode, InvalidJurisdiction, InvalidRegionCode
 from gongzhi.territory.geometry import validate_boundary, validate_centre
 from gongzhi.territory.models import Region, Unit
@@ -106,7 +106,13 @@ def create_region(
         if centre is not None:
             region.centre_lat, region.centre_lng = validate_centre(*centre)
         region.save(force_insert=True)
-        _audit_region(region, "region.created", actor, {"code": code, "name": region.name}, "")
+        _audit_region(
+            region,
+            TerritoryAuditAction.REGION_CREATED,
+            actor,
+            {"code": code, "name": region.name},
+            "",
+        )
     return region
 
 
@@ -149,7 +155,7 @@ def update_region(
             fields = {"boundary": ["boundary"], "centre": ["centre_lat", "centre_lng"]}
             update_fields = [f for key in changes for f in fields.get(key, [key])]
             locked.save(update_fields=update_fields)
-            _audit_region(locked, "region.updated", actor, changes, reason)
+            _audit_region(locked, TerritoryAuditAction.REGION_UPDATED, actor, changes, reason)
     return locked
 
 
@@ -216,7 +222,7 @@ def import_region_tree(rows: Sequence[RegionRow], *, actor: AnyUser, reason: str
                 subject_id=root.code,
                 subject_label=root.name,
                 region_path=root.path,
-                action="region.imported",
+                action=TerritoryAuditAction.REGION_IMPORTED,
                 actor=actor,
                 actor_role="superuser",
                 data={"created_count": len(created)},
@@ -282,7 +288,7 @@ def create_unit(
         unit.jurisdictions.set(covered)
         _audit_unit(
             unit,
-            "unit.created",
+            TerritoryAuditAction.UNIT_CREATED,
             actor,
             {"name": unit.name, "kind": kind, "jurisdictions": [r.code for r in covered]},
             "",
@@ -332,5 +338,5 @@ def update_unit(
                 locked.jurisdictions.set(covered)
                 changes["jurisdictions"] = [before, after]
         if changes:
-            _audit_unit(locked, "unit.updated", actor, changes, reason)
+            _audit_unit(locked, TerritoryAuditAction.UNIT_UPDATED, actor, changes, reason)
     return locked

@@ -48,3 +48,16 @@ def test_unit_list_query_count_is_pinned(world: World, as_persona):
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/units/").status_code == 200
     assert len(captured) == 5
+
+
+def test_paths_compare_byte_by_byte_on_postgresql(db):
+    """Subtree ranges need code-point order; a linguistic collation would break them."""
+    if connection.vendor != "postgresql":
+        assert connection.vendor == "sqlite"  # SQLite's default collation is BINARY
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, collation_name FROM information_schema.columns "
+            "WHERE column_name IN ('path', 'region_path') ORDER BY table_name"
+        )
+        assert cursor.fetchall() == [("core_auditevent", "C"), ("territory_region", "C")]
