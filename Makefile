@@ -45,10 +45,10 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 typecheck: install-dev
-	GONGZHI_TESTING=1 $(BIN)/mypy src
+	DJANGO_SETTINGS_MODULE=gongzhi.config.settings_test $(BIN)/mypy src
 
 check-migrations: install-dev
-	GONGZHI_TESTING=1 $(BIN)/gongzhi makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=gongzhi.config.settings_test $(BIN)/gongzhi makemigrations --check --dry-run
 
 ci: lint typecheck check-migrations test
 

@@ -169,8 +169,7 @@ def scratch_database(args: argparse.Namespace) -> Iterator[str]:
 
 
 def setup_django(database_url: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "gongzhi.config.settings"
-    os.environ["GONGZHI_TESTING"] = "1"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "gongzhi.config.settings_test"
     os.environ["DATABASE_URL"] = database_url
     os.environ.pop("GONGZHI_DEBUG", None)
     sys.path.insert(0, str(REPO / "src"))

@@ -214,7 +214,21 @@ WEB_ROWS = [
     ),
 ]
 
+
+def active_tokens(w: World, ctx: dict[str, Any]) -> Any:
+    return ApiKey.objects.filter(kind="personal", revoked_at__isnull=True).count()
+
+
 API_ROWS = [
+    Row(
+        "api log out",
+        "DELETE",
+        lambda w, c: "/api/v1/auth/token",
+        statuses(204, anonymous=401),
+        state=active_tokens,
+        changes_on={204},
+        api=True,
+    ),
     Row("api me", "GET", lambda w, c: "/api/v1/me", statuses(200, anonymous=401), api=True),
     Row(
         "api regions", "GET", lambda w, c: "/api/v1/regions", statuses(200, anonymous=401), api=True
@@ -373,6 +387,7 @@ def test_every_url_is_in_the_matrix() -> None:
     }
     covered_operations = {
         "create_token",  # public by design, tested in accounts/tests/test_api.py
+        "delete_token",
         "me",
         "grant_membership",
         "revoke_membership",

@@ -38,7 +38,7 @@ DEMO_LOGINS_ENABLED = DEBUG
 
 SECRET_KEY = os.environ.get("GONGZHI_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_flag("GONGZHI_TESTING"):
+    if not DEBUG:
         raise ImproperlyConfigured(
             "GONGZHI_SECRET_KEY must be set when GONGZHI_DEBUG is off "
             "(for development run `make run`, which sets GONGZHI_DEBUG=1)."
@@ -165,7 +165,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or env_flag("GONGZHI_TESTING")
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -183,9 +183,14 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_flag("GONGZHI_HTTPS", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if not DEBUG and env_flag("GONGZHI_HTTPS", default=True):
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_flag("GONGZHI_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("GONGZHI_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+if env_flag("GONGZHI_BEHIND_PROXY"):
+    # Only behind a proxy that sets this header itself (never passes the client's through).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Maps ----------------------------------------------------------------------------------
 GONGZHI_MAP_TILES_URL = os.environ.get("GONGZHI_MAP_TILES_URL", "")

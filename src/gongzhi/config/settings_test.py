@@ -1,10 +1,16 @@
-"""Settings for the test suite: the real settings, with test-only switches."""
+"""Settings for the test suite, mypy and migration checks: the real settings, plus
+test-only switches. Never used by a server."""
 
 import os
 
-os.environ.setdefault("GONGZHI_TESTING", "1")
+os.environ.setdefault("GONGZHI_SECRET_KEY", "gongzhi-test-key-not-secret")
 
 from gongzhi.config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SECURE_SSL_REDIRECT = False

@@ -20,6 +20,7 @@ from gongzhi.accounts.api.schemas import (
     TokenOut,
     TokenRequest,
 )
+from gongzhi.accounts.choices import ApiKeyKind
 from gongzhi.accounts.models import ApiKey, Membership
 from gongzhi.accounts.queries import active_memberships, is_staff_member
 from gongzhi.core.errors import PermissionDenied
@@ -65,6 +66,15 @@ def create_token(request: HttpRequest, payload: TokenRequest) -> TokenOut:
         request, username=payload.username, password=payload.password
     )
     return TokenOut(token=issued.token, expires_at=issued.key.expires_at)
+
+
+@router.delete("/auth/token", response={204: None}, summary="Log out: revoke this token")
+def delete_token(request: HttpRequest) -> Status[None]:
+    key: ApiKey | None = getattr(request, "api_key", None)
+    if key is None or key.kind != ApiKeyKind.PERSONAL:
+        raise PermissionDenied(_("Only a personal token can log itself out."))
+    services.revoke_api_key(key, actor=request.user, reason="logout")
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, summary="Who am I acting as")
