@@ -6,7 +6,11 @@ import sys
 
 
 def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GONGZHI_", "DJANGO_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GONGZHI_", "DJANGO_")) and k != "DATABASE_URL"
+    }
     return subprocess.run(
         [
             sys.executable,
