@@ -18,24 +18,62 @@ class MembershipRole(models.TextChoices):
 
 
 class Capability(models.TextChoices):
-    """Things a role lets a member do within its region subtree."""
+    """Things a role lets a member do. Region capabilities apply within the membership's
+    region subtree; unit capabilities (``UNIT_CAPABILITIES``) apply to the unit's own cases."""
 
     VIEW_TERRITORY = "view_territory", _("View regions and units")
     MANAGE_TERRITORY = "manage_territory", _("Edit regions and units")
     MANAGE_MEMBERS = "manage_members", _("Grant and revoke memberships")
     MANAGE_API_KEYS = "manage_api_keys", _("Issue and revoke API keys")
     VIEW_AUDIT = "view_audit", _("Read the audit log")
+    VIEW_CASES = "view_cases", _("See the cases of the region")
+    REPORT_CASES = "report_cases", _("Report cases found on patrol")
+    DISPATCH_CASES = "dispatch_cases", _("Register, dispatch and close cases")
+    HANDLE_CASES = "handle_cases", _("Handle the cases of one's unit")
+    VERIFY_CASES = "verify_cases", _("Verify that cases were resolved")
+    SUPERVISE_CASES = "supervise_cases", _("Supervise cases")
+    APPROVE_REQUESTS = "approve_requests", _("Approve extensions and suspensions")
+    VIEW_PERSONAL_DATA = (
+        "view_personal_data",
+        _("See the personal data of the people who raise cases"),
+    )
 
+
+UNIT_CAPABILITIES = frozenset({Capability.HANDLE_CASES})
 
 _ALL_STAFF = {Capability.VIEW_TERRITORY}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    MembershipRole.GRID_WORKER: frozenset(_ALL_STAFF),
-    MembershipRole.DISPATCHER: frozenset(_ALL_STAFF),
-    MembershipRole.HANDLER: frozenset(_ALL_STAFF),
-    MembershipRole.LEADER: frozenset(_ALL_STAFF),
-    MembershipRole.MEDIATOR: frozenset(_ALL_STAFF),
-    MembershipRole.ASSESSOR: frozenset(_ALL_STAFF),
+    MembershipRole.GRID_WORKER: frozenset(
+        _ALL_STAFF
+        | {
+            Capability.VIEW_CASES,
+            Capability.REPORT_CASES,
+            Capability.VERIFY_CASES,
+            Capability.VIEW_PERSONAL_DATA,
+        }
+    ),
+    MembershipRole.DISPATCHER: frozenset(
+        _ALL_STAFF
+        | {
+            Capability.VIEW_CASES,
+            Capability.REPORT_CASES,
+            Capability.DISPATCH_CASES,
+            Capability.APPROVE_REQUESTS,
+            Capability.VIEW_PERSONAL_DATA,
+        }
+    ),
+    MembershipRole.HANDLER: frozenset(
+        _ALL_STAFF | {Capability.HANDLE_CASES, Capability.VIEW_PERSONAL_DATA}
+    ),
+    MembershipRole.LEADER: frozenset(
+        _ALL_STAFF
+        | {Capability.VIEW_CASES, Capability.SUPERVISE_CASES, Capability.APPROVE_REQUESTS}
+    ),
+    MembershipRole.MEDIATOR: frozenset(
+        _ALL_STAFF | {Capability.HANDLE_CASES, Capability.VIEW_PERSONAL_DATA}
+    ),
+    MembershipRole.ASSESSOR: frozenset(_ALL_STAFF | {Capability.VIEW_CASES}),
     MembershipRole.ADMINISTRATOR: frozenset(
         _ALL_STAFF
         | {
@@ -43,9 +81,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.MANAGE_MEMBERS,
             Capability.MANAGE_API_KEYS,
             Capability.VIEW_AUDIT,
+            Capability.VIEW_CASES,
         }
     ),
-    MembershipRole.AUDITOR: frozenset(_ALL_STAFF | {Capability.VIEW_AUDIT}),
+    MembershipRole.AUDITOR: frozenset(_ALL_STAFF | {Capability.VIEW_AUDIT, Capability.VIEW_CASES}),
 }
 
 

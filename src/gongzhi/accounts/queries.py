@@ -53,6 +53,15 @@ def scope_of(user: AnyUser, capability: str) -> Scope:
     return Scope.of((m.region.path for m in memberships), (m.unit_id for m in memberships))
 
 
+def units_with(user: AnyUser, capability: str) -> frozenset[int]:
+    """The units for which ``user`` has ``capability`` (e.g. whose cases they handle)."""
+    return frozenset(
+        m.unit_id
+        for m in active_memberships(user)
+        if capability in ROLE_CAPABILITIES.get(m.role, ())
+    )
+
+
 def acting_membership(user: AnyUser, capability: str, path: str) -> Membership | None:
     """The narrowest membership that grants ``capability`` over the region at ``path``."""
     candidates = [

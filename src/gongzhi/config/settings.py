@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "gongzhi.core",
     "gongzhi.accounts",
     "gongzhi.territory",
+    "gongzhi.cases",
+    "gongzhi.dispatch",
     "gongzhi.demo",
 ]
 

@@ -83,3 +83,19 @@ class AuditEvent(ChainedEvent):
 
     def __str__(self) -> str:
         return f"{self.stream}#{self.seq} {self.action}"
+
+
+class CalendarDay(models.Model):
+    """A city's correction to the Chinese working-day calendar (a holiday, a make-up day)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

@@ -7,15 +7,23 @@ about 700 units, and one persona per role with the password ``gongzhi-demo``.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import transaction
 
 from gongzhi.accounts import services as account_services
 from gongzhi.accounts.choices import MembershipRole
 from gongzhi.accounts.models import User
+from gongzhi.cases import services as cases_services
+from gongzhi.cases.choices import Complexity, Stage, Urgency
+from gongzhi.cases.models import Category, EscalationRule
+from gongzhi.core.working_days import DurationUnit
 from gongzhi.demo.geometry import Box
 from gongzhi.demo.names import NamePool, numeral
+from gongzhi.dispatch.choices import Principle
+from gongzhi.dispatch.services import set_routing_rule
 from gongzhi.territory import services as territory_services
 from gongzhi.territory.choices import RegionLevel, UnitKind
 from gongzhi.territory.models import Region, Unit
@@ -290,6 +298,8 @@ def build_demo_city(size: DemoSize = FULL) -> DemoReport:
                 None, f"{community.name}{suffix}", UnitKind.COMMUNITY_COMMITTEE, community
             )
 
+        seed_request_loop(actor, city, districts)
+
         first_grid = min(
             (r for r in regions.values() if r.level == RegionLevel.GRID), key=lambda r: r.code
         )
@@ -312,6 +322,91 @@ def build_demo_city(size: DemoSize = FULL) -> DemoReport:
         "personas": User.objects.filter(is_demo=True).count(),
     }
     return report
+
+
+CATEGORIES_CSV = Path(__file__).resolve().parent.parent / "cases" / "data" / "categories.csv"
+UTILITIES = {
+    "城乡建设/城市建设和市政管理/自来水供应": "示范市供水集团有限公司",
+    "城乡建设/城市建设和市政管理/燃气供应": "示范市燃气有限公司",
+    "城乡建设/城市建设和市政管理/电力供应": "国网示范市供电公司",
+    "城乡建设/城市建设和市政管理/冬季采暖": "示范市热力有限公司",
+}
+# First-level category > the district department that answers for it in each district.
+DISTRICT_OWNERS = {
+    "环境保护": "示范市生态环境局{s}分局",
+    "教育文体": "{d}教育局",
+    "卫生计生": "{d}卫生健康局",
+    "劳动和社会保障": "{d}人力资源和社会保障局",
+    "商贸旅游": "{d}市场监督管理局",
+    "民政": "{d}民政局",
+}
+CITY_OWNERS = {"交通运输": "示范市交通运输局"}
+
+
+def read_categories() -> list[tuple[str, ...]]:
+    with CATEGORIES_CSV.open(encoding="utf-8") as f:
+        return [tuple(row) for row in csv.reader(f)][1:]
+
+
+def seed_request_loop(actor: User, city: Region, districts: list[Region]) -> None:
+    """Categories, time limits, escalation and routing rules: the city's defaults."""
+    cases_services.import_categories(read_categories(), actor=actor)
+    categories = {c.path: c for c in Category.objects.filter(level__lte=3)}
+    limits = [
+        (Stage.DISPATCH, 30, DurationUnit.MINUTES, None, ""),
+        (Stage.DISPATCH, 10, DurationUnit.MINUTES, None, Urgency.URGENT),
+        (Stage.DISPATCH, 10, DurationUnit.MINUTES, None, Urgency.DANGER),
+        (Stage.SIGN, 2, DurationUnit.WORKING_HOURS, None, ""),
+        (Stage.SIGN, 30, DurationUnit.MINUTES, None, Urgency.URGENT),
+        (Stage.SIGN, 15, DurationUnit.MINUTES, None, Urgency.DANGER),
+        (Stage.FEEDBACK, 7, DurationUnit.WORKING_DAYS, None, ""),
+        (Stage.FEEDBACK, 2, DurationUnit.HOURS, None, Urgency.DANGER),
+    ]
+    for stage, amount, duration_unit, category, urgency in limits:
+        cases_services.set_time_limit(
+            stage=stage, amount=amount, unit=duration_unit, category=category, urgency=urgency
+        )
+    cases_services.set_time_limit(
+        stage=Stage.FEEDBACK,
+        amount=15,
+        unit=DurationUnit.WORKING_DAYS,
+        complexity=Complexity.COMPLEX,
+    )
+    for path in UTILITIES:
+        cases_services.set_time_limit(
+            stage=Stage.FEEDBACK, amount=24, unit=DurationUnit.HOURS, category=categories[path]
+        )
+    cases_services.set_escalation_rule(
+        stage=Stage.DISPATCH, response=EscalationRule.Response.ESCALATE
+    )
+    cases_services.set_escalation_rule(stage=Stage.SIGN, response=EscalationRule.Response.SUPERVISE)
+    cases_services.set_escalation_rule(
+        stage=Stage.FEEDBACK, response=EscalationRule.Response.SUPERVISE
+    )
+
+    units = {u.name: u for u in Unit.objects.all()}
+    for path, name in UTILITIES.items():
+        set_routing_rule(
+            category=categories[path], region=city, principle=Principle.OWNER, unit=units[name]
+        )
+    for path, name in CITY_OWNERS.items():
+        set_routing_rule(
+            category=categories[path], region=city, principle=Principle.OWNER, unit=units[name]
+        )
+    set_routing_rule(
+        category=categories["城乡建设"],
+        region=city,
+        principle=Principle.LOCALITY,
+        locality_level=RegionLevel.STREET,
+    )
+    for district in districts:
+        stem = district.name[:-1]
+        for path, template in DISTRICT_OWNERS.items():
+            unit = units.get(template.format(d=district.name, s=stem))
+            if unit is not None:
+                set_routing_rule(
+                    category=categories[path], region=district, principle=Principle.OWNER, unit=unit
+                )
 
 
 def _ensure_persona(

@@ -35,6 +35,8 @@ class Command(BaseCommand):
         if not no_worker:
             worker = [python, "-m", "gongzhi", "db_worker", "--queue-name", "*", "--interval", "1"]
             children.append(subprocess.Popen(worker))  # noqa: S603 (fixed argv, our own program)
+            clock = [python, "-m", "gongzhi", "watch_deadlines"]
+            children.append(subprocess.Popen(clock))  # noqa: S603
         if production:
             web = [
                 python,

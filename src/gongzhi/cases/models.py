@@ -1,0 +1,302 @@
+"""Cases, their categories, time limits and timelines.
+
+A ``Case`` is one matter that someone raised (诉求/事件). Its ``state`` moves only through
+``workflow.TRANSITIONS`` and only in ``services.py``; every move appends a ``CaseEvent`` to
+the case's hash-chained timeline. The region path is copied onto the case so that scoping
+is one indexed range on the case table itself (ADR 0001).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.cases.choices import (
+    CaseKind,
+    Channel,
+    Complexity,
+    RequestState,
+    Resolution,
+    Satisfaction,
+    Stage,
+    Urgency,
+    Warning,
+)
+from gongzhi.cases.workflow import State
+from gongzhi.core.fields import PathField
+from gongzhi.core.models import ChainedEvent
+from gongzhi.core.working_days import DurationUnit
+
+
+class Category(models.Model):
+    """A node of the matter taxonomy (大类 > 小类 > 细类)."""
+
+    name = models.CharField(_("name"), max_length=60)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    level = models.PositiveSmallIntegerField(_("level"))
+    # Names from the top down joined by "/", e.g. "城乡建设/城市建设和市政管理/自来水供应".
+    path = models.CharField(_("path"), max_length=255, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.path.replace("/", " > ")
+
+    @property
+    def ancestor_paths(self) -> list[str]:
+        parts = self.path.split("/")
+        return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+class TimeLimit(models.Model):
+    """How long a stage may take. The most specific matching row wins: a category (the
+    deeper the better) beats any category, then a matching urgency, then complexity."""
+
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    urgency = models.CharField(_("urgency"), max_length=20, choices=Urgency.choices, blank=True)
+    complexity = models.CharField(
+        _("complexity"), max_length=20, choices=Complexity.choices, blank=True
+    )
+    amount = models.PositiveIntegerField(_("amount"))
+    unit = models.CharField(
+        _("unit"), max_length=20, choices=[(u.value, u.value) for u in DurationUnit]
+    )
+
+    class Meta:
+        verbose_name = _("time limit")
+        verbose_name_plural = _("time limits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage", "category", "urgency", "complexity"],
+                name="cases_timelimit_unique_rule",
+            ),
+            models.UniqueConstraint(
+                fields=["stage", "urgency", "complexity"],
+                condition=models.Q(category__isnull=True),
+                name="cases_timelimit_unique_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.amount} {self.unit}"
+
+
+class Case(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(_("case number"), max_length=20, unique=True)
+    # Given to the person who raised it; random, so cases cannot be enumerated.
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=CaseKind.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    urgency = models.CharField(
+        _("urgency"), max_length=20, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    complexity = models.CharField(
+        _("complexity"), max_length=20, choices=Complexity.choices, default=Complexity.ORDINARY
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), max_length=5000)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    region = models.ForeignKey(
+        "territory.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    region_path = PathField(_("region path"), db_index=True)
+    # Personal data: visible only to roles that need it (see policies.can_see_personal_data).
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+    )
+    reporter_name = models.CharField(_("name of the person"), max_length=60, blank=True)
+    reporter_phone = models.CharField(_("phone of the person"), max_length=30, blank=True)
+    is_anonymous = models.BooleanField(_("anonymous"), default=False)
+
+    state = models.CharField(
+        _("state"), max_length=20, choices=[(s.value, s.value) for s in State], db_index=True
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    # Where the case waits for dispatch: the case's street at first, one level up per escalation.
+    dispatch_region = models.ForeignKey(
+        "territory.Region",
+        verbose_name=_("dispatched from"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "territory.Unit",
+        verbose_name=_("lead unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lead_cases",
+    )
+    assisting_units = models.ManyToManyField(
+        "territory.Unit",
+        verbose_name=_("assisting units"),
+        blank=True,
+        related_name="assisted_cases",
+    )
+    proposed_unit = models.ForeignKey(
+        "territory.Unit",
+        verbose_name=_("proposed unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+    )
+
+    # The current stage's clock (denormalised for the deadline sweeper's indexed queries).
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    yellow_at = models.DateTimeField(_("yellow warning at"), null=True, blank=True)
+    warning = models.CharField(
+        _("warning"), max_length=10, choices=Warning.choices, default=Warning.NONE
+    )
+    feedback_due_at = models.DateTimeField(_("feedback due at"), null=True, blank=True)
+    is_supervised = models.BooleanField(_("supervised"), default=False)
+    escalation_count = models.PositiveSmallIntegerField(_("escalations"), default=0)
+    return_count = models.PositiveSmallIntegerField(_("returns"), default=0)
+    rework_count = models.PositiveSmallIntegerField(_("reworks"), default=0)
+    extension_count = models.PositiveSmallIntegerField(_("extensions"), default=0)
+
+    submitted_at = models.DateTimeField(_("submitted at"), db_index=True)
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed for at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    reply = models.TextField(_("reply"), blank=True, max_length=5000)
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=Resolution.choices, blank=True
+    )
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True
+    )
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-submitted_at"]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="cases_case_state_due"),
+            models.Index(fields=["warning", "yellow_at"], name="cases_case_warning_yellow"),
+            models.Index(fields=["unit", "state"], name="cases_case_unit_state"),
+            models.Index(fields=["region_path", "state"], name="cases_case_path_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class CaseEvent(ChainedEvent):
+    """One step of a case's timeline (stream ``case:<uuid>``)."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events"
+    )
+    from_state = models.CharField(_("from state"), max_length=20, blank=True)
+    to_state = models.CharField(_("to state"), max_length=20, blank=True)
+    unit_name = models.CharField(_("unit"), max_length=200, blank=True)
+
+    hashed_fields = ("case_id", "from_state", "to_state", "unit_name")
+
+    class Meta(ChainedEvent.Meta):
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "seq"], name="cases_caseevent_stream_seq"),
+        ]
+
+
+class CaseRequest(models.Model):
+    """A handling unit's request for more time (延期) or to suspend the case (挂账)."""
+
+    class Kind(models.TextChoices):
+        EXTENSION = "extension", _("Extension")
+        SUSPENSION = "suspension", _("Suspension")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="requests")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    state = models.CharField(
+        _("state"), max_length=20, choices=RequestState.choices, default=RequestState.PENDING
+    )
+    reason = models.TextField(_("reason"), max_length=2000)
+    days = models.PositiveSmallIntegerField(_("working days requested"), default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("case request")
+        verbose_name_plural = _("case requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind"],
+                condition=models.Q(state="pending"),
+                name="cases_one_pending_request_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.state}"
+
+
+class EscalationRule(models.Model):
+    """What happens by itself when a stage's deadline passes (red warning)."""
+
+    class Response(models.TextChoices):
+        ESCALATE = "escalate", _("Escalate one level up")
+        SUPERVISE = "supervise", _("Supervise (flag and notify)")
+
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, unique=True)
+    response = models.CharField(_("response"), max_length=20, choices=Response.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("escalation rule")
+        verbose_name_plural = _("escalation rules")
+
+    def __str__(self) -> str:
+        return f"{self.stage} > {self.response}"
