@@ -114,6 +114,7 @@ ACTION_LABELS: dict[Action, StrOrPromise] = {
     Action.MERGE: _("Merge into another case"),
     Action.WARN: _("Deadline warning"),
     Action.ABSORB_DUPLICATE: _("Duplicate merged in"),
+    Action.ATTACH: _("Photo added"),
 }
 EVENT_LABELS: dict[str, StrOrPromise] = {
     "submit": _("Submitted"),

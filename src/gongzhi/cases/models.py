@@ -300,3 +300,36 @@ class EscalationRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage} > {self.response}"
+
+
+def attachment_path(instance: CaseAttachment, filename: str) -> str:
+    # Never the uploaded name: it may hold personal data or path tricks.
+    return f"cases/{instance.case_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class CaseAttachment(models.Model):
+    """A photo (or document) attached to a case by the person or by staff."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    extension = models.CharField(_("extension"), max_length=8)
+    content_type = models.CharField(_("content type"), max_length=60)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    is_public = models.BooleanField(
+        _("may be shown publicly"), default=False,
+        help_text=_("Photos of the place may be shown on public pages; never of people."),
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.sha256[:8]}"

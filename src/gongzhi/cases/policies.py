@@ -93,6 +93,15 @@ def can_see_personal_data(user: AnyUser, case: Case) -> bool:
     ) or is_lead_handler(user, case)
 
 
+def can_attach(user: AnyUser, case: Case) -> bool:
+    return (
+        is_reporter(user, case)
+        or is_lead_handler(user, case)
+        or _covers(user, Capability.VERIFY_CASES, case.region_path)
+        or _covers(user, Capability.DISPATCH_CASES, case.region_path)
+    )
+
+
 WHO_MAY: dict[Action, Callable[[AnyUser, Case], bool]] = {
     Action.REGISTER: can_dispatch,
     Action.REJECT: can_dispatch,
@@ -115,6 +124,7 @@ WHO_MAY: dict[Action, Callable[[AnyUser, Case], bool]] = {
     Action.DENY_SUSPENSION: can_decide_requests,
     Action.ESCALATE: can_escalate,
     Action.SUPERVISE: can_supervise,
+    Action.ATTACH: can_attach,
 }
 
 

@@ -803,3 +803,64 @@ def set_escalation_rule(*, stage: str, response: str) -> None:
     from gongzhi.cases.models import EscalationRule
 
     EscalationRule.objects.update_or_create(stage=stage, defaults={"response": response})
+
+
+# --- Attachments ------------------------------------------------------------------------------
+
+ALLOWED_UPLOADS = {
+    b"\xff\xd8\xff": (".jpg", "image/jpeg"),
+    b"\x89PNG\r\n\x1a\n": (".png", "image/png"),
+    b"RIFF": (".webp", "image/webp"),
+}
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+MAX_ATTACHMENTS = 9
+
+
+def attach_file(case: Case, *, actor: AnyUser, content: bytes, is_public: bool = False) -> Any:
+    """Attach a photo (JPEG, PNG or WebP, up to 8 MB, at most 9 per case). The type is
+    read from the bytes, never from the name or the browser's word."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from gongzhi.cases.models import CaseAttachment
+
+    if not content or len(content) > MAX_UPLOAD_BYTES:
+        raise InvalidCase(_("A photo must be between 1 byte and 8 MB."))
+    kind = next(
+        (v for magic, v in ALLOWED_UPLOADS.items() if content.startswith(magic)), None
+    )
+    if kind is None or (kind[0] == ".webp" and content[8:12] != b"WEBP"):
+        raise InvalidCase(_("Only JPEG, PNG and WebP photos can be attached."))
+    with transaction.atomic():
+        locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        if not policies.can_act(actor, locked, Action.ATTACH):
+            raise PermissionDenied(_("You may not do this to this case."))
+        try:
+            next_state(locked.state, Action.ATTACH)
+        except IllegalTransition:
+            raise InvalidTransition(_("Photos can only be added to open cases.")) from None
+        if locked.attachments.count() >= MAX_ATTACHMENTS:
+            raise InvalidCase(_("A case can have at most 9 photos."))
+        attachment = CaseAttachment(
+            case=locked,
+            extension=kind[0],
+            content_type=kind[1],
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            uploaded_by=actor if isinstance(actor, User) else None,
+            uploaded_at=timezone.now(),
+            is_public=is_public,
+        )
+        attachment.file.save("upload" + kind[0], ContentFile(content), save=False)
+        attachment.save(force_insert=True)
+        events.record(
+            locked,
+            Action.ATTACH,
+            actor=actor,
+            actor_role=_snapshot(actor, locked, Capability.HANDLE_CASES)[0],
+            from_state=locked.state,
+            to_state=locked.state,
+            data={"attachment": str(attachment.pk), "sha256": attachment.sha256},
+        )
+    return attachment

@@ -49,6 +49,7 @@ class Action(StrEnum):
     MERGE = "merge"  # 合并重复件
     WARN = "warn"  # 预警 (the clock: yellow, red)
     ABSORB_DUPLICATE = "absorb_duplicate"  # 吸收重复件 (the other side of a merge)
+    ATTACH = "attach"  # 上传照片
 
 
 OPEN_STATES = frozenset(
@@ -101,6 +102,7 @@ for _state in sorted(OPEN_STATES):
     TRANSITIONS[(_state, A.SUPERVISE)] = _state
     TRANSITIONS[(_state, A.WARN)] = _state
     TRANSITIONS[(_state, A.ABSORB_DUPLICATE)] = _state
+    TRANSITIONS[(_state, A.ATTACH)] = _state
 for _state in (S.DISPATCHED, S.IN_PROGRESS):
     TRANSITIONS[(_state, A.ADD_ASSISTING_UNIT)] = _state
 
