@@ -361,14 +361,39 @@ def test_permission_matrix(row: Row, persona: str, world: World) -> None:
 
 # Names this module covers; tests/test_matrix_coverage.py checks that every URL is covered.
 COVERED_VIEWS = {
-    "home", "profile", "regions", "region", "region-children", "region-edit", "units", "unit",
-    "unit-edit", "grant-membership", "revoke-membership", "api-keys", "revoke-api-key", "audit",
+    "home",
+    "profile",
+    "regions",
+    "region",
+    "region-children",
+    "region-edit",
+    "units",
+    "unit",
+    "unit-edit",
+    "grant-membership",
+    "revoke-membership",
+    "api-keys",
+    "revoke-api-key",
+    "audit",
     # public by design, tested in accounts/tests: the login page, logout, language switch
-    "set_language", "login", "logout",
+    "set_language",
+    "login",
+    "logout",
 }
 COVERED_OPERATIONS = {
     "create_token",  # public by design, tested in accounts/tests/test_api.py
-    "delete_token", "me", "grant_membership", "revoke_membership", "list_api_keys",
-    "issue_api_key", "revoke_api_key", "list_regions", "get_region", "region_children",
-    "patch_region", "list_units", "get_unit", "patch_unit",
+    "delete_token",
+    "me",
+    "grant_membership",
+    "revoke_membership",
+    "list_api_keys",
+    "issue_api_key",
+    "revoke_api_key",
+    "list_regions",
+    "get_region",
+    "region_children",
+    "patch_region",
+    "list_units",
+    "get_unit",
+    "patch_unit",
 }

@@ -322,7 +322,8 @@ class CaseAttachment(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded at"))
     is_public = models.BooleanField(
-        _("may be shown publicly"), default=False,
+        _("may be shown publicly"),
+        default=False,
         help_text=_("Photos of the place may be shown on public pages; never of people."),
     )
 

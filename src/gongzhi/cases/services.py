@@ -827,9 +827,7 @@ def attach_file(case: Case, *, actor: AnyUser, content: bytes, is_public: bool =
 
     if not content or len(content) > MAX_UPLOAD_BYTES:
         raise InvalidCase(_("A photo must be between 1 byte and 8 MB."))
-    kind = next(
-        (v for magic, v in ALLOWED_UPLOADS.items() if content.startswith(magic)), None
-    )
+    kind = next((v for magic, v in ALLOWED_UPLOADS.items() if content.startswith(magic)), None)
     if kind is None or (kind[0] == ".webp" and content[8:12] != b"WEBP"):
         raise InvalidCase(_("Only JPEG, PNG and WebP photos can be attached."))
     with transaction.atomic():

@@ -19,6 +19,7 @@ from ninja.security import APIKeyHeader, HttpBearer, django_auth
 from gongzhi.accounts.api.router import router as accounts_router
 from gongzhi.accounts.auth import find_valid_key
 from gongzhi.accounts.services import record_api_key_use
+from gongzhi.cases.api.router import router as cases_router
 from gongzhi.core.errors import DomainError
 from gongzhi.territory.api.router import router as territory_router
 
@@ -96,3 +97,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/", accounts_router)
 api.add_router("/", territory_router)
+api.add_router("/", cases_router)

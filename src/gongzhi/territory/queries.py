@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
 from gongzhi.core.scoping import Scope, subtree_q
@@ -65,3 +68,44 @@ def units_covering(region: Region) -> QuerySet[Unit]:
 def region_level_counts(region: Region) -> dict[int, int]:
     rows = descendants_of(region).values("level").annotate(n=Count("pk")).order_by("level")
     return {row["level"]: row["n"] for row in rows}
+
+
+def _inside(lng: float, lat: float, ring: list[list[float]]) -> bool:
+    """Ray casting: is the point inside the polygon ring (GeoJSON order: lng, lat)?"""
+    inside = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        xi, yi = ring[i][0], ring[i][1]
+        xj, yj = ring[j][0], ring[j][1]
+        if (yi > lat) != (yj > lat) and lng < (xj - xi) * (lat - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def contains(boundary: Mapping[str, Any] | None, lat: float, lng: float) -> bool:
+    if not boundary:
+        return False
+    coordinates = boundary.get("coordinates")
+    polygons = [coordinates] if boundary.get("type") == "Polygon" else coordinates
+    if not isinstance(polygons, list):
+        return False
+    for polygon in polygons:
+        outer, *holes = polygon
+        if _inside(lng, lat, outer) and not any(_inside(lng, lat, h) for h in holes):
+            return True
+    return False
+
+
+def region_at(lat: float, lng: float) -> Region | None:
+    """The smallest region whose boundary contains the point: descend from the cities, one
+    level at a time, testing only the children of the region found (about 5 x 20 tests)."""
+    candidates = list(Region.objects.filter(parent__isnull=True))
+    found: Region | None = None
+    while candidates:
+        match = next((r for r in candidates if contains(r.boundary, lat, lng)), None)
+        if match is None:
+            break
+        found = match
+        candidates = list(Region.objects.filter(parent=match))
+    return found

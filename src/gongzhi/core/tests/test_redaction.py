@@ -26,7 +26,10 @@ def test_redact(text, expected):
 
 def test_mask_name():
     assert (mask_name("林小雨"), mask_name("王五"), mask_name(""), mask_name(" 欧阳娜娜 ")) == (
-        "林**", "王*", "", "欧***",
+        "林**",
+        "王*",
+        "",
+        "欧***",
     )
 
 

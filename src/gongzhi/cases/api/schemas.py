@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class RegionRef(Ref):
+    code: str
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    path: str
+    level: int
+    parent_id: int | None
+
+
+class PersonOut(Schema):
+    name: str
+    phone: str
+    address: str
+    is_anonymous: bool
+
+
+class EventOut(Schema):
+    seq: int
+    action: str
+    label: str
+    occurred_at: datetime
+    actor: str | None
+    actor_role: str
+    actor_unit_name: str
+    from_state: str
+    to_state: str
+    reason: str
+    data: dict[str, object]
+
+
+class CaseOut(Schema):
+    id: UUID
+    number: str
+    title: str
+    description: str
+    kind: str
+    channel: str
+    urgency: str
+    complexity: str
+    category: CategoryOut | None
+    region: RegionRef
+    unit: Ref | None
+    proposed_unit: Ref | None
+    state: str
+    state_label: str
+    version: int
+    stage: str
+    due_at: datetime | None
+    warning: str
+    feedback_due_at: datetime | None
+    is_supervised: bool
+    submitted_at: datetime
+    replied_at: datetime | None
+    closed_at: datetime | None
+    reply: str
+    resolution: str
+    satisfaction: str
+    latitude: float | None
+    longitude: float | None
+
+
+class CaseDetailOut(CaseOut):
+    tracking_code: str | None
+    person: PersonOut | None
+    assisting_units: list[Ref]
+    available_actions: list[str]
+    timeline: list[EventOut]
+
+
+class CasePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[CaseOut]
+
+
+class SubmitIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+    kind: str = Field(default="help", max_length=20)
+    channel: str = Field(default="mobile", max_length=20)
+    urgency: str = Field(default="normal", max_length=20)
+    category_id: int | None = None
+    region_id: int | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    address: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=60)
+    phone: str = Field(default="", max_length=30)
+    is_anonymous: bool = False
+
+
+class SubmittedOut(Schema):
+    id: UUID
+    number: str
+    tracking_code: str
+    state: str
+
+
+class Versioned(Schema):
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class RegisterIn(Versioned):
+    category_id: int | None = None
+    urgency: str | None = Field(default=None, max_length=20)
+    complexity: str | None = Field(default=None, max_length=20)
+
+
+class ReasonIn(Versioned):
+    reason: str = Field(default="", max_length=2000)
+
+
+class DispatchIn(ReasonIn):
+    unit_id: int | None = None
+
+
+class ReplyIn(Versioned):
+    reply: str = Field(min_length=1, max_length=5000)
+
+
+class VerifyIn(Versioned):
+    resolved: bool
+    note: str = Field(default="", max_length=2000)
+
+
+class FollowUpIn(Versioned):
+    resolution: str = Field(max_length=20)
+    satisfaction: str = Field(max_length=20)
+    comment: str = Field(default="", max_length=2000)
+
+
+class ExtensionIn(Versioned):
+    days: int = Field(ge=1, le=30)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class NoteIn(Schema):
+    note: str = Field(default="", max_length=2000)
+
+
+class DecisionIn(NoteIn):
+    approve: bool
+
+
+class AssistIn(Schema):
+    unit_id: int
+    reason: str = Field(default="", max_length=2000)
+
+
+class MergeIn(Schema):
+    into_id: UUID
+    reason: str = Field(default="", max_length=2000)
+
+
+class RequestOut(Schema):
+    id: int
+    kind: str
+    state: str
+    reason: str
+    days: int
+    requested_at: datetime
+    decided_at: datetime | None
+
+
+class AttachmentOut(Schema):
+    id: UUID
+    content_type: str
+    size: int
+    sha256: str
