@@ -57,7 +57,13 @@ def test_paths_compare_byte_by_byte_on_postgresql(db):
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT table_name, collation_name FROM information_schema.columns "
-            "WHERE column_name IN ('path', 'region_path') ORDER BY table_name"
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+            "WHERE (table_name, column_name) IN (('territory_region', 'path'), "
+            "('core_auditevent', 'region_path'), ('cases_case', 'region_path')) "
+            "ORDER BY table_name"
         )
-        assert cursor.fetchall() == [("core_auditevent", "C"), ("territory_region", "C")]
+        assert cursor.fetchall() == [
+            ("cases_case", "region_path", "C"),
+            ("core_auditevent", "region_path", "C"),
+            ("territory_region", "path", "C"),
+        ]
