@@ -153,8 +153,6 @@ def _act(
                 % {"seen": expected_version},
                 version=locked.version,
             )
-        if check_permission and not policies.can_act(actor, locked, action):
-            raise PermissionDenied(_("You may not do this to this case."))
         try:
             target = next_state(locked.state, action)
         except IllegalTransition:
@@ -164,6 +162,9 @@ def _act(
                 state=locked.state,
                 action=action.value,
             ) from None
+        # After the state check: whoever lost a race learns that the case moved on.
+        if check_permission and not policies.can_act(actor, locked, action):
+            raise PermissionDenied(_("You may not do this to this case."))
         before = locked.state
         step = change(locked, now, calendar)
         for field, value in step.fields.items():

@@ -13,7 +13,6 @@ import pytest
 from django.db import connection, connections
 
 from gongzhi.cases import services
-from gongzhi.cases.errors import InvalidTransition
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.cases.tests.test_loop import submit
 from gongzhi.core.errors import DomainError
@@ -72,8 +71,8 @@ def test_sign_and_return_race(ensure_demo_city: None) -> None:
                 Case.objects.get(pk=case.pk), actor=world.persona("street_officer")
             )
             results["sign"] = "ok"
-        except InvalidTransition:
-            results["sign"] = "conflict"
+        except DomainError as exc:
+            results["sign"] = exc.code
         finally:
             connections.close_all()
 
@@ -86,8 +85,8 @@ def test_sign_and_return_race(ensure_demo_city: None) -> None:
                 reason="不属于本单位",
             )
             results["return"] = "ok"
-        except InvalidTransition:
-            results["return"] = "conflict"
+        except DomainError as exc:
+            results["return"] = exc.code
         finally:
             connections.close_all()
 
@@ -100,7 +99,7 @@ def test_sign_and_return_race(ensure_demo_city: None) -> None:
     else:
         sign()
         give_back()
-    assert sorted(results.values()) == ["conflict", "ok"]
+    assert sorted(results.values()) == ["invalid_transition", "ok"]
     case.refresh_from_db()
     assert case.state == ("in_progress" if results["sign"] == "ok" else "returned")
     assert case.version == 4
