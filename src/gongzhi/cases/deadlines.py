@@ -23,6 +23,7 @@ from gongzhi.cases.errors import InvalidTransition
 from gongzhi.cases.models import Case, EscalationRule
 from gongzhi.cases.services import Step
 from gongzhi.cases.workflow import OPEN_STATES, Action
+from gongzhi.notifications.choices import NoticeKind
 
 
 @dataclass
@@ -35,8 +36,10 @@ class SweepReport:
 
 def _warn(case: Case, level: Warning, actor: User) -> Case:
     def change(c: Case, now: dt.datetime, calendar: object) -> Step:
+        notices = [(NoticeKind.OVERDUE, c.unit_id, None)] if level == Warning.RED else []
         return Step(
             {"warning": level},
+            notices=notices,
             data={
                 "level": level.value,
                 "stage": c.stage,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -44,6 +44,8 @@ from gongzhi.cases.workflow import Action, IllegalTransition, State, next_state
 from gongzhi.core.errors import PermissionDenied
 from gongzhi.core.working_days import WorkingCalendar, city_calendar
 from gongzhi.dispatch.queries import route
+from gongzhi.notifications.choices import NoticeKind
+from gongzhi.notifications.services import notify_later
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region, Unit
 
@@ -128,6 +130,8 @@ class Step:
     data: dict[str, Any] | None = None
     stage: Stage | bool | None = False  # False: keep the clock; None: stop it
     due: dt.datetime | None = None
+    # Notices to send after the commit: (kind, unit id, person id).
+    notices: Sequence[tuple[NoticeKind, int | None, object]] = field(default_factory=list)
 
 
 def _act(
@@ -191,6 +195,8 @@ def _act(
             reason=step.reason,
             data=step.data,
         )
+        for kind, unit_id, user_id in step.notices:
+            notify_later(locked.pk, kind, unit_id=unit_id, user_id=user_id)
     return locked
 
 
@@ -214,6 +220,16 @@ class NewCase:
     reporter_name: str = ""
     reporter_phone: str = ""
     is_anonymous: bool = False
+
+
+def _command_centre_for(region: Region) -> Unit | None:
+    """The command centre that dispatches at ``region``, or the nearest one above it."""
+    paths = [region.path, *reversed(region.ancestor_paths)]
+    found = Unit.objects.filter(kind="command_centre", region__path__in=paths).select_related(
+        "region"
+    )
+    centres = {u.region.path: u for u in found}
+    return next((centres[p] for p in paths if p in centres), None)
 
 
 def _dispatch_region_for(region: Region) -> Region:
@@ -369,6 +385,7 @@ def dispatch_case(
             reason=reason.strip(),
             data={"unit": chosen.pk, "proposed_unit": proposed.pk, "override": override},
             stage=Stage.SIGN,
+            notices=[(NoticeKind.DISPATCHED, chosen.pk, None)],
         )
 
     return _act(
@@ -402,11 +419,13 @@ def return_case(
 
     def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
         returned_by = c.unit.name if c.unit else ""
+        centre = _command_centre_for(c.dispatch_region)
         return Step(
             {"unit": None, "return_count": c.return_count + 1},
             reason=reason,
             data={"returned_by": returned_by},
             stage=Stage.DISPATCH,
+            notices=[(NoticeKind.RETURNED, centre.pk if centre else None, None)],
         )
 
     return _act(case, Action.RETURN, actor=actor, expected_version=expected_version, change=change)
@@ -426,6 +445,7 @@ def reply_to_case(
             {"reply": reply[:5000], "replied_at": now},
             data={"on_time": not late},
             stage=None,
+            notices=[(NoticeKind.REPLIED, None, c.reporter_id)],
         )
 
     return _act(case, Action.REPLY, actor=actor, expected_version=expected_version, change=change)
@@ -462,7 +482,9 @@ def close_case(case: Case, *, actor: AnyUser, expected_version: int | None = Non
     """办结."""
 
     def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
-        return Step({"closed_at": now}, stage=None)
+        return Step(
+            {"closed_at": now}, stage=None, notices=[(NoticeKind.CLOSED, None, c.reporter_id)]
+        )
 
     return _act(case, Action.CLOSE, actor=actor, expected_version=expected_version, change=change)
 
@@ -689,7 +711,11 @@ def supervise_case(case: Case, *, actor: AnyUser, note: str, check_permission: b
         raise InvalidCase(_("Say what you expect: the unit will read it."))
 
     def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
-        return Step({"is_supervised": True}, reason=note.strip())
+        return Step(
+            {"is_supervised": True},
+            reason=note.strip(),
+            notices=[(NoticeKind.SUPERVISED, c.unit_id, None)],
+        )
 
     return _act(
         case,

@@ -21,6 +21,7 @@ from gongzhi.accounts.auth import find_valid_key
 from gongzhi.accounts.services import record_api_key_use
 from gongzhi.cases.api.router import router as cases_router
 from gongzhi.core.errors import DomainError
+from gongzhi.notifications.api.router import router as notifications_router
 from gongzhi.territory.api.router import router as territory_router
 
 
@@ -98,3 +99,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", accounts_router)
 api.add_router("/", territory_router)
 api.add_router("/", cases_router)
+api.add_router("/", notifications_router)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "gongzhi.territory",
     "gongzhi.cases",
     "gongzhi.dispatch",
+    "gongzhi.notifications",
     "gongzhi.demo",
 ]
 

@@ -1,0 +1,1 @@
+"""Notices to people and units: a case was dispatched to you, supervised, overdue, answered."""
