@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -20,6 +21,7 @@ from gongzhi.accounts.api.router import router as accounts_router
 from gongzhi.accounts.auth import find_valid_key
 from gongzhi.accounts.services import record_api_key_use
 from gongzhi.cases.api.router import router as cases_router
+from gongzhi.core.availability import unavailable
 from gongzhi.core.errors import DomainError
 from gongzhi.notifications.api.router import router as notifications_router
 from gongzhi.territory.api.router import router as territory_router
@@ -87,6 +89,12 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
         ),
         status=401,
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return unavailable(request)
 
 
 @api.exception_handler(HttpError)

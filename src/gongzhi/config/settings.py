@@ -180,6 +180,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Security -------------------------------------------------------------------------------
+SESSION_ENGINE = "gongzhi.core.sessions"  # database sessions that survive a database outage
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

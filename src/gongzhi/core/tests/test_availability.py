@@ -1,0 +1,49 @@
+"""While the database is away, pages and endpoints answer 503 with a clear message."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+
+from gongzhi.accounts.models import User
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/api/v1/me", "application/json"),
+        ("/regions/", "text/html; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+    ],
+)
+def test_database_down_is_a_503_not_a_traceback(db, path, content_type):
+    down = OperationalError("connection to server at 127.0.0.1 refused")
+    with (
+        mock.patch("django.contrib.sessions.backends.db.SessionStore.load", side_effect=down),
+        mock.patch("gongzhi.config.api.find_valid_key", side_effect=down),
+    ):
+        client = Client(raise_request_exception=False, headers={"Accept-Language": "en"})
+        client.cookies["sessionid"] = "x" * 32
+        headers = {"Authorization": "Bearer gz_abc_def"} if path.startswith("/api/") else {}
+        response = client.get(path, headers=headers)
+    assert response.status_code == 503
+    assert response["Content-Type"] == content_type
+    assert response["Retry-After"] == "5"
+    body = response.content.decode()
+    assert "briefly unavailable" in body
+    assert "Traceback" not in body
+    assert "refused" not in body
+    if content_type == "application/json":
+        assert response.json()["code"] == "service_unavailable"
+
+
+def test_other_errors_are_a_plain_500(db):
+    with mock.patch("gongzhi.accounts.views.render", side_effect=RuntimeError("secret detail")):
+        client = Client(raise_request_exception=False)
+        client.force_login(User.objects.get(username="dispatcher"))
+        response = client.get("/accounts/me/")
+    assert response.status_code == 500
+    assert "secret detail" not in response.content.decode()
