@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from gongzhi.accounts import views as account_views
 from gongzhi.config.api import api
 
+handler500 = "gongzhi.core.availability.server_error"
 admin.site.site_header = "共治 gongzhi"
 admin.site.site_title = "共治 gongzhi"
 
