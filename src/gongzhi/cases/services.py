@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -290,10 +290,12 @@ def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | Non
                 with transaction.atomic():
                     case.save(force_insert=True)
                 break
-            except Exception:  # a concurrent submission took the number: take the next
+            except IntegrityError:  # a concurrent submission took the number: take the next
                 if Case.objects.filter(number=case.number).exists():
                     continue
                 raise
+        else:
+            raise InvalidCase(_("Too many cases at once: please submit again."))
         role = "resident" if reporter and not active_memberships(reporter) else ""
         membership = acting_membership(actor, Capability.REPORT_CASES, region.path)
         events.record(
