@@ -295,6 +295,9 @@ ROWS = [
 ]
 
 COVERED_OPERATIONS = {
+    # notices: only one's own and one's units' (notifications/tests/test_notices.py)
+    "list_notices",
+    "read_notice",
     "list_categories",
     "submit_case",
     "list_cases",
