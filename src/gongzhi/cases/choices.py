@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from gongzhi.cases.workflow import Action, State
@@ -117,6 +118,7 @@ ACTION_LABELS: dict[Action, StrOrPromise] = {
     Action.ATTACH: _("Photo added"),
 }
 EVENT_LABELS: dict[str, StrOrPromise] = {
-    "submit": _("Submitted"),
+    # Context: the same English word names the state "submitted" (待受理).
+    "submit": pgettext_lazy("timeline event", "Submitted"),
     **{a.value: label for a, label in ACTION_LABELS.items()},
 }

@@ -143,7 +143,9 @@ def access_case(user: AnyUser, case_id: object, *, action: Action | str | None =
         key = uuid.UUID(str(case_id))
         case = (
             cases_visible_to(user)
-            .select_related("region", "dispatch_region", "unit__region", "category", "reporter")
+            .select_related(
+                "region", "dispatch_region", "unit__region", "category", "reporter", "proposed_unit"
+            )
             .get(pk=key)
         )
     except (Case.DoesNotExist, ValueError):

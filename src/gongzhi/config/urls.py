@@ -27,6 +27,8 @@ urlpatterns = [
     path("i18n/setlang/", account_views.switch_language, name="set_language"),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("", include("gongzhi.territory.urls")),
+    path("cases/", include("gongzhi.cases.urls")),
     path("api/v1/", api_urls()),
+    path("open311/v2/", include("gongzhi.open311.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from gongzhi.core.scoping import Scope, subtree_q
+from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region, Unit
 
 
@@ -71,7 +72,7 @@ def region_level_counts(region: Region) -> dict[int, int]:
 
 
 def _inside(lng: float, lat: float, ring: list[list[float]]) -> bool:
-    """Ray casting: is the point inside the polygon ring (GeoJSON order: lng, lat)?"""
+    """Ray casting (GeoJSON positions are [lng, lat]): count the edges a ray to the east crosses."""
     inside = False
     j = len(ring) - 1
     for i in range(len(ring)):
@@ -83,14 +84,20 @@ def _inside(lng: float, lat: float, ring: list[list[float]]) -> bool:
     return inside
 
 
-def contains(boundary: Mapping[str, Any] | None, lat: float, lng: float) -> bool:
-    if not boundary:
+def contains(boundary: Any, lat: float, lng: float) -> bool:
+    """Is the point inside a GeoJSON Polygon or MultiPolygon (and outside its holes)?"""
+    if not isinstance(boundary, Mapping):
         return False
     coordinates = boundary.get("coordinates")
-    polygons = [coordinates] if boundary.get("type") == "Polygon" else coordinates
-    if not isinstance(polygons, list):
+    if boundary.get("type") == "Polygon":
+        polygons = [coordinates]
+    elif boundary.get("type") == "MultiPolygon":
+        polygons = coordinates if isinstance(coordinates, list) else []
+    else:
         return False
     for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            continue
         outer, *holes = polygon
         if _inside(lng, lat, outer) and not any(_inside(lng, lat, h) for h in holes):
             return True
@@ -99,13 +106,17 @@ def contains(boundary: Mapping[str, Any] | None, lat: float, lng: float) -> bool
 
 def region_at(lat: float, lng: float) -> Region | None:
     """The smallest region whose boundary contains the point: descend from the cities, one
-    level at a time, testing only the children of the region found (about 5 x 20 tests)."""
-    candidates = list(Region.objects.filter(parent__isnull=True))
+    level at a time, testing only the children of the region found (a handful of polygons
+    per level, never all the grids). Where a branch has no smaller region drawn, the
+    deepest region found answers; None when no city contains the point."""
+    candidates = list(Region.objects.filter(parent__isnull=True).order_by("code"))
     found: Region | None = None
     while candidates:
         match = next((r for r in candidates if contains(r.boundary, lat, lng)), None)
         if match is None:
             break
         found = match
-        candidates = list(Region.objects.filter(parent=match))
+        if match.level >= RegionLevel.GRID:
+            break
+        candidates = list(Region.objects.filter(parent=match).order_by("code"))
     return found

@@ -47,7 +47,7 @@ from gongzhi.cases.api.schemas import (
 )
 from gongzhi.cases.choices import EVENT_LABELS, STATE_LABELS, Channel
 from gongzhi.cases.errors import InvalidCase, OutsideTheCity
-from gongzhi.cases.models import Case, CaseRequest, Category
+from gongzhi.cases.models import Case, CaseEvent, CaseRequest, Category
 from gongzhi.cases.workflow import State
 from gongzhi.core.errors import NotFound, PermissionDenied
 from gongzhi.core.redaction import mask_name, redact
@@ -123,6 +123,16 @@ def case_out(request: HttpRequest, case: Case) -> CaseOut:
     )
 
 
+def _actor_name(event: CaseEvent, case: Case, personal: bool) -> str | None:
+    """Staff names are public in the timeline; the person who raised the case is masked for
+    those who may not see personal data."""
+    if event.actor is None:
+        return None
+    if not personal and event.actor_id == case.reporter_id:
+        return mask_name(str(event.actor))
+    return str(event.actor)
+
+
 def case_detail(request: HttpRequest, case: Case) -> CaseDetailOut:
     user = request.user
     personal = policies.can_see_personal_data(user, case)
@@ -132,7 +142,7 @@ def case_detail(request: HttpRequest, case: Case) -> CaseDetailOut:
             action=e.action,
             label=str(EVENT_LABELS.get(e.action, e.action)),
             occurred_at=e.occurred_at,
-            actor=str(e.actor) if e.actor else None,
+            actor=_actor_name(e, case, personal),
             actor_role=e.actor_role,
             actor_unit_name=e.actor_unit_name,
             from_state=e.from_state,

@@ -45,3 +45,21 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING("Demo logins are disabled because GONGZHI_DEBUG is off.")
             )
+        self._issue_open311_demo_key()
+
+    def _issue_open311_demo_key(self) -> None:
+        """Only hashes of keys are stored, so each run revokes the last demo key and prints a
+        new one (see docs/open311.md)."""
+        from gongzhi.accounts.services import system_actor
+        from gongzhi.demo.build import CITY_CODE
+        from gongzhi.open311.services import reissue_client_key
+        from gongzhi.territory.models import Unit
+
+        centre = Unit.objects.filter(kind="command_centre", region__code=CITY_CODE).first()
+        if centre is not None:
+            issued = reissue_client_key(
+                unit=centre, name="Open311 demo client", actor=system_actor()
+            )
+            self.stdout.write("")
+            self.stdout.write(f"Open311 demo client key (new each run): {issued.token}")
+            self.stdout.write("  e.g. curl 'http://127.0.0.1:8000/open311/v2/services.json'")
