@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from gongzhi.cases.models import Case, CaseEvent
@@ -23,6 +24,7 @@ def record(
     to_state: str = "",
     reason: str = "",
     data: dict[str, Any] | None = None,
+    occurred_at: dt.datetime | None = None,
 ) -> CaseEvent:
     return append_event(
         CaseEvent,
@@ -37,4 +39,5 @@ def record(
         from_state=from_state,
         to_state=to_state,
         unit_name=case.unit.name if case.unit_id and case.unit else "",
+        occurred_at=occurred_at,
     )

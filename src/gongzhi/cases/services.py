@@ -306,6 +306,7 @@ def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | Non
             actor_unit_name=membership.unit.name if membership else "",
             to_state=State.SUBMITTED,
             data={"channel": new.channel, "kind": new.kind},
+            occurred_at=now,
         )
     return case
 

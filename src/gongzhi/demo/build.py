@@ -231,7 +231,9 @@ def _ensure_unit(
     return unit, True
 
 
-def build_demo_city(size: DemoSize = FULL) -> DemoReport:
+def build_demo_city(size: DemoSize = FULL, cases: int | None = None) -> DemoReport:
+    """``cases``: how many historical cases to import (``demo.history``); by default 20,000
+    for the full city and none for the small one."""
     report = DemoReport()
     actor = account_services.system_actor()
     with transaction.atomic():
@@ -321,6 +323,10 @@ def build_demo_city(size: DemoSize = FULL) -> DemoReport:
         "units": Unit.objects.count(),
         "personas": User.objects.filter(is_demo=True).count(),
     }
+    from gongzhi.demo.history import HISTORY_CASES, historical_cases, import_history
+
+    import_history(HISTORY_CASES if cases is None and size == FULL else cases or 0)
+    report.counts["historical cases"] = historical_cases()
     return report
 
 

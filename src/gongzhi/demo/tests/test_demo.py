@@ -105,7 +105,7 @@ def test_building_again_changes_nothing(db):
 
 @pytest.mark.slow
 def test_full_demo_city_counts(db):
-    report = build_demo_city(FULL)
+    report = build_demo_city(FULL, cases=0)
     assert report.counts["districts"] == 8
     assert report.counts["streets"] == 60
     assert report.counts["communities"] == 400

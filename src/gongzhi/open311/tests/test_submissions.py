@@ -419,7 +419,7 @@ def test_no_personal_data_is_ever_returned(client: Client, world: World, key: st
         client.get(f"{BASE}/requests/{case.number}.{fmt}"), fmt, "service_requests", "request"
     )
     # (core.redaction's e-mail pattern also takes the Chinese word before the address.)
-    assert found["description"] == "我是林**，电话138****8000，***@***，住*号楼*室。"
+    assert found["description"] == "我是林**，电话138****8000，邮箱***@***，住*号楼*室。"
     assert str(found["lat"]) == "31.371"
     assert str(found["long"]) == "118.746"
 

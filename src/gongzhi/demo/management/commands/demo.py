@@ -19,15 +19,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when any region exists already"
         )
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=None,
+            help="historical cases to import (default: 20000 for the full city, 0 with --small)",
+        )
 
-    def handle(self, *args: Any, small: bool, if_empty: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, small: bool, if_empty: bool, cases: int | None, **options: Any
+    ) -> None:
         from gongzhi.territory.models import Region
 
         if if_empty and Region.objects.exists():
             self.stdout.write("The database already holds regions: demo city not rebuilt.")
         else:
             started = time.monotonic()
-            report = build_demo_city(SMALL if small else FULL)
+            report = build_demo_city(SMALL if small else FULL, cases=cases)
             self.stdout.write(
                 f"Demo city 示范市: {report.regions_created} regions, "
                 f"{report.units_created} units, "
