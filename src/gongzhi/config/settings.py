@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "gongzhi.accounts.context_processors.acting_as",
+                "gongzhi.notifications.context_processors.notices",
             ],
         },
     },

@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("gongzhi.accounts.urls")),
     path("", include("gongzhi.territory.urls")),
     path("cases/", include("gongzhi.cases.urls")),
+    path("notices/", include("gongzhi.notifications.urls")),
     path("api/v1/", api_urls()),
     path("open311/v2/", include("gongzhi.open311.urls")),
     path("admin/", admin.site.urls),
