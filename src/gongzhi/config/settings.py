@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "gongzhi.cases",
     "gongzhi.dispatch",
     "gongzhi.notifications",
+    "gongzhi.triage",
     "gongzhi.open311",
     "gongzhi.demo",
 ]

@@ -255,16 +255,17 @@ def test_the_queue_page_pages_by_fifty(world: World):
 def test_the_queue_page_needs_the_same_queries_for_1_or_21_cases(
     world: World, django_assert_num_queries: Any
 ):
-    """Session, person, memberships, one count per tab, the page's count and its rows."""
+    """Session, person, memberships, one count per tab, the page's count and its rows, and
+    the unread-notices count in the header."""
     submit(world)
     client = en("dispatcher")
     client.get("/cases/")  # warm: the session, content types
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert client.get("/cases/").status_code == 200
     for _ in range(10):
         submit(world)
         Case.objects.filter(pk=registered(world).pk).update(warning="red", is_supervised=True)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get("/cases/")
     rows = table(response, "queue-table")
     assert len(rows) == 21
@@ -278,7 +279,7 @@ def test_the_queue_page_of_a_street_officer_needs_few_queries(
         dispatched(world)
     client = en("street_officer")
     client.get("/cases/")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get("/cases/")
     assert len(table(response, "queue-table")) == 5
 
@@ -380,16 +381,17 @@ def test_the_case_page_needs_the_same_queries_for_a_short_or_long_timeline(
     world: World, django_assert_num_queries: Any
 ):
     """Session, person, memberships, the case (with its proposed unit), its requests,
-    photos, assisting units, timeline and the unit choices of the assisting-unit form."""
+    photos, assisting units, timeline, the unit choices of the assisting-unit form and the
+    unread-notices count in the header."""
     case = in_progress(world)
     client = en("dispatcher")
     client.get(f"/cases/{case.pk}/")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert client.get(f"/cases/{case.pk}/").status_code == 200
     for n in range(9):
         services.supervise_case(case, actor=world.persona("district_leader"), note=f"第{n}次督办")
         services.attach_file(case, actor=world.persona("street_officer"), content=PNG)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(f"/cases/{case.pk}/")
     assert len(table(response, "timeline")) == 4 + 18
     assert response.content.decode().count('<img src="/cases/') == 9

@@ -37,9 +37,9 @@ def test_region_detail_page_query_count_is_pinned(world: World, as_persona):
         assert client.get(f"/regions/{world.street_1.pk}/").status_code == 200
     with CaptureQueriesContext(connection) as large:
         assert client.get(f"/regions/{world.city.pk}/").status_code == 200
-    # session, user, memberships, region, child count, level counts, [ancestors], children, units:
-    # no query per row. The city has no ancestors, so that query is skipped.
-    assert (len(small), len(large)) == (9, 8)
+    # session, user, memberships, region, child count, level counts, [ancestors], children,
+    # units, unread notices: no query per row. The city has no ancestors: that one is skipped.
+    assert (len(small), len(large)) == (10, 9)
 
 
 def test_unit_list_query_count_is_pinned(world: World, as_persona):
@@ -47,7 +47,7 @@ def test_unit_list_query_count_is_pinned(world: World, as_persona):
     client.get("/units/")
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/units/").status_code == 200
-    assert len(captured) == 5
+    assert len(captured) == 6  # session, user, memberships, count, page, unread notices
 
 
 def test_paths_compare_byte_by_byte_on_postgresql(db):

@@ -1,0 +1,1 @@
+"""Chinese text: classify messages into categories (later: duplicates, hot issues, replies)."""

@@ -1,0 +1,148 @@
+"""Writes of the triage app (training, activating) and ``propose``, the call intake makes."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.cases.models import Category
+from gongzhi.core.audit import record_audit
+from gongzhi.triage import classifier
+from gongzhi.triage.choices import TriageAuditAction
+from gongzhi.triage.crossval import cross_validate
+from gongzhi.triage.dataset import LabelledSet
+from gongzhi.triage.errors import BadDataFile, NoActiveModel
+from gongzhi.triage.estimator import Recipe, TextClassifier
+from gongzhi.triage.models import ClassifierModel
+from gongzhi.triage.queries import model_by_version
+
+SUBJECT = "classifier_model"
+
+
+def _audit(record: ClassifierModel, action: str, actor: Any, data: dict[str, Any]) -> None:
+    record_audit(
+        subject_type=SUBJECT,
+        subject_id=record.version,
+        subject_label=str(record),
+        region_path="",  # a city-wide setting
+        action=action,
+        actor=actor,
+        data=data,
+    )
+
+
+def train_model(
+    data: LabelledSet,
+    *,
+    recipe: Recipe,
+    name: str = "",
+    actor: Any = None,
+    cv_folds: int = 5,
+    cv_repeats: int = 1,
+    seed: int = 0,
+) -> ClassifierModel:
+    """Train ``recipe`` on ``data``, measure it by repeated grouped cross-validation
+    (``cv_repeats=0`` skips that), and register it as the next version, inactive."""
+    if len(set(data.labels)) < 2:
+        raise BadDataFile(_("Training needs messages of at least two labels."))
+    metrics: dict[str, Any] = {}
+    if cv_repeats > 0:
+        metrics = cross_validate(data, recipe, folds=cv_folds, repeats=cv_repeats, seed=seed)
+        metrics.pop("runs", None)
+    started = time.perf_counter()
+    model = TextClassifier.fit(recipe, data.texts, data.labels)
+    seconds = time.perf_counter() - started
+    blob = model.dumps()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                latest = ClassifierModel.objects.aggregate(v=Max("version"))["v"] or 0
+                record = ClassifierModel.objects.create(
+                    version=latest + 1,
+                    name=name or recipe.name,
+                    recipe=recipe.to_json(),
+                    labels=model.classes,
+                    trained_on_file=data.name,
+                    trained_on_sha256=data.sha256,
+                    trained_on_rows=len(data),
+                    training_seconds=round(seconds, 3),
+                    metrics=metrics,
+                    artifact=blob,
+                    artifact_sha256=hashlib.sha256(blob).hexdigest(),
+                    artifact_size=len(blob),
+                )
+                _audit(
+                    record,
+                    TriageAuditAction.MODEL_TRAINED,
+                    actor,
+                    {"file": data.name, "sha256": data.sha256, "rows": len(data)},
+                )
+            return record
+        except IntegrityError:  # another trainer took this version number: take the next
+            continue
+    raise RuntimeError("could not register the model: too much contention")
+
+
+def activate_model(version: int, *, actor: Any = None) -> ClassifierModel:
+    """Make ``version`` the model intake uses. Refuses an artifact that fails its hash."""
+    with transaction.atomic():
+        record = model_by_version(version)
+        record = ClassifierModel.objects.select_for_update().get(pk=record.pk)
+        classifier.load(record, recheck=True)  # ArtifactTampered before anything changes
+        previous = list(
+            ClassifierModel.objects.select_for_update()
+            .filter(is_active=True)
+            .exclude(pk=record.pk)
+            .values_list("version", flat=True)
+        )
+        ClassifierModel.objects.filter(version__in=previous).update(is_active=False)
+        if not record.is_active:
+            record.is_active = True
+            record.activated_at = timezone.now()
+            record.save(update_fields=["is_active", "activated_at"])
+        _audit(record, TriageAuditAction.MODEL_ACTIVATED, actor, {"previous": previous})
+    return record
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The classifier's suggestion for a new message: a category path of the shipped tree
+    (e.g. "城乡建设"), its probability, and the three most probable paths."""
+
+    category_path: str
+    confidence: float
+    top3: list[tuple[str, float]]
+    model_version: int
+
+
+def propose(text: str) -> Proposal | None:
+    """Propose a category for ``text`` with the active model; None when no model is active,
+    the text is blank, or none of its labels is an active category of the tree."""
+    if not text.strip():
+        return None
+    try:
+        version, model = classifier.model_for()
+    except NoActiveModel:
+        return None
+    ranking = classifier.rank(model, [text])[0]
+    known = set(
+        Category.objects.filter(
+            path__in=[label for label, _p in ranking], is_active=True
+        ).values_list("path", flat=True)
+    )
+    ranked = [(label, round(p, 4)) for label, p in ranking if label in known]
+    if not ranked:
+        return None
+    return Proposal(
+        category_path=ranked[0][0],
+        confidence=ranked[0][1],
+        top3=ranked[:3],
+        model_version=version,
+    )
