@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -51,7 +52,8 @@ def test_the_whole_loop(world: World):
     resident = world.persona("resident")
     case = submit(world)
     assert case.state == "submitted"
-    assert case.number.endswith("-00001") or case.number[-5:].isdigit()
+    day = timezone.localtime(case.submitted_at).strftime("%Y%m%d")
+    assert re.fullmatch(rf"{day}-\d{{5}}", case.number)
     assert len(case.tracking_code) == 10
     assert case.dispatch_region == world.street_1
     assert case.proposed_unit.name == "春山街道办事处"  # 城乡建设: locality first
