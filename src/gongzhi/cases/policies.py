@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.queries import AnyUser, scope_of, units_with
 from gongzhi.cases.models import Case
-from gongzhi.cases.workflow import AT_DISPATCH, Action, State, allowed_actions
+from gongzhi.cases.workflow import AT_DISPATCH, Action, allowed_actions
 from gongzhi.core.errors import NotFound, PermissionDenied
 
 
@@ -161,7 +161,3 @@ def access_case_by_tracking_code(user: AnyUser, code: str) -> Case:
     if case is None:
         raise NotFound(_("No case of yours has that tracking code."))
     return case
-
-
-def is_open_for_duplicates(state: str) -> bool:
-    return State(state) in AT_DISPATCH

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.queries import AnyUser, scope_of, units_with
 from gongzhi.cases.choices import Warning
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.cases.policies import cases_visible_to
-from gongzhi.cases.workflow import AT_DISPATCH, OPEN_STATES, State
+from gongzhi.cases.workflow import OPEN_STATES, State
 
 
 class Queue(StrEnum):
@@ -81,24 +79,5 @@ def queues_for(user: AnyUser) -> list[Queue]:
     return names
 
 
-def open_cases_near(
-    latitude: float, longitude: float, *, radius_m: float, since: dt.datetime | None = None
-) -> QuerySet[Case]:
-    """Open cases within a rough box around a point (for duplicate checks and maps)."""
-    degrees_lat = radius_m / 111_000
-    degrees_lng = radius_m / 95_000  # at about 31° N
-    since = since or timezone.now() - dt.timedelta(days=30)
-    return Case.objects.filter(
-        state__in=[s.value for s in OPEN_STATES],
-        latitude__range=(latitude - degrees_lat, latitude + degrees_lat),
-        longitude__range=(longitude - degrees_lng, longitude + degrees_lng),
-        submitted_at__gte=since,
-    )
-
-
 def timeline(case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case).select_related("actor").order_by("seq")
-
-
-def waiting_at_dispatch(case: Case) -> bool:
-    return State(case.state) in AT_DISPATCH

@@ -38,7 +38,7 @@ from gongzhi.cases.choices import (
     Warning,
 )
 from gongzhi.cases.errors import InvalidCase, InvalidTransition, StaleVersion
-from gongzhi.cases.models import Case, CaseEvent, CaseRequest, Category
+from gongzhi.cases.models import Case, CaseRequest, Category
 from gongzhi.cases.timelimits import limit_for, yellow_point
 from gongzhi.cases.workflow import Action, IllegalTransition, State, next_state
 from gongzhi.core.errors import PermissionDenied
@@ -778,10 +778,6 @@ def merge_case(duplicate: Case, *, into: Case, actor: AnyUser, reason: str = "")
             data={"duplicate": merged.number},
         )
     return merged
-
-
-def timeline_of(case: Case) -> list[CaseEvent]:
-    return list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
 
 
 # --- Configuration: categories, time limits, escalation rules (rows a city edits) ------------

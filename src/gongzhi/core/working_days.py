@@ -11,7 +11,6 @@ Working hours are office hours on working days (``OFFICE_START``..``OFFICE_END``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -102,10 +101,6 @@ class WorkingCalendar:
                 return (current + dt.timedelta(minutes=remaining)).astimezone(dt.UTC)
             remaining -= available
             current = self._next_office_start(end_of_day)
-
-
-def calendar_from(loader: Callable[[], dict[dt.date, bool]]) -> WorkingCalendar:
-    return WorkingCalendar(overrides=loader())
 
 
 def city_calendar() -> WorkingCalendar:
