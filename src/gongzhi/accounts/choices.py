@@ -33,13 +33,21 @@ class Capability(models.TextChoices):
     VERIFY_CASES = "verify_cases", _("Verify that cases were resolved")
     SUPERVISE_CASES = "supervise_cases", _("Supervise cases")
     APPROVE_REQUESTS = "approve_requests", _("Approve extensions and suspensions")
+    VIEW_EVALUATION = "view_evaluation", _("See the figures, rankings and the command centre")
+    PUBLISH_RANKINGS = "publish_rankings", _("Publish monthly rankings")
+    MANAGE_EVALUATION = (
+        "manage_evaluation",
+        _("Set score schemes and indicator systems; generate rectification lists"),
+    )
+    ASSESS = "assess", _("Enter assessed indicator scores with evidence")
+    RECTIFY = "rectify", _("Carry out the rectifications of one's unit")
     VIEW_PERSONAL_DATA = (
         "view_personal_data",
         _("See the personal data of the people who raise cases"),
     )
 
 
-UNIT_CAPABILITIES = frozenset({Capability.HANDLE_CASES})
+UNIT_CAPABILITIES = frozenset({Capability.HANDLE_CASES, Capability.RECTIFY})
 
 _ALL_STAFF = {Capability.VIEW_TERRITORY}
 
@@ -61,19 +69,35 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.DISPATCH_CASES,
             Capability.APPROVE_REQUESTS,
             Capability.VIEW_PERSONAL_DATA,
+            Capability.VIEW_EVALUATION,
         }
     ),
     MembershipRole.HANDLER: frozenset(
-        _ALL_STAFF | {Capability.HANDLE_CASES, Capability.VIEW_PERSONAL_DATA}
+        _ALL_STAFF | {Capability.HANDLE_CASES, Capability.RECTIFY, Capability.VIEW_PERSONAL_DATA}
     ),
     MembershipRole.LEADER: frozenset(
         _ALL_STAFF
-        | {Capability.VIEW_CASES, Capability.SUPERVISE_CASES, Capability.APPROVE_REQUESTS}
+        | {
+            Capability.VIEW_CASES,
+            Capability.SUPERVISE_CASES,
+            Capability.APPROVE_REQUESTS,
+            Capability.VIEW_EVALUATION,
+            Capability.PUBLISH_RANKINGS,
+            Capability.RECTIFY,
+        }
     ),
     MembershipRole.MEDIATOR: frozenset(
         _ALL_STAFF | {Capability.HANDLE_CASES, Capability.VIEW_PERSONAL_DATA}
     ),
-    MembershipRole.ASSESSOR: frozenset(_ALL_STAFF | {Capability.VIEW_CASES}),
+    MembershipRole.ASSESSOR: frozenset(
+        _ALL_STAFF
+        | {
+            Capability.VIEW_CASES,
+            Capability.VIEW_EVALUATION,
+            Capability.ASSESS,
+            Capability.PUBLISH_RANKINGS,
+        }
+    ),
     MembershipRole.ADMINISTRATOR: frozenset(
         _ALL_STAFF
         | {
@@ -82,9 +106,13 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.MANAGE_API_KEYS,
             Capability.VIEW_AUDIT,
             Capability.VIEW_CASES,
+            Capability.VIEW_EVALUATION,
+            Capability.MANAGE_EVALUATION,
         }
     ),
-    MembershipRole.AUDITOR: frozenset(_ALL_STAFF | {Capability.VIEW_AUDIT, Capability.VIEW_CASES}),
+    MembershipRole.AUDITOR: frozenset(
+        _ALL_STAFF | {Capability.VIEW_AUDIT, Capability.VIEW_CASES, Capability.VIEW_EVALUATION}
+    ),
 }
 
 

@@ -37,6 +37,9 @@ have taken them, and writes the cases and their timelines in bulk:
   PostgreSQL; ``bulk_create`` spends most of its time compiling one SQL expression per value
   (and SQLite allows it 19 cases per statement), about four times as slow here.
 
+Each dispatch is written as an ``Assignment`` with how the unit answered it, and a reply's
+punctuality as ``Case.is_replied_on_time``, as the services record them for evaluation.
+
 Not imported: merges, extensions, suspensions, assisting units and attachments (they need
 rows beyond the case and its timeline).
 """
@@ -56,7 +59,14 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.queries import AnyUser
 from gongzhi.cases.choices import Complexity, Resolution, Satisfaction, Stage, Warning
-from gongzhi.cases.models import Case, CaseEvent, Category, EscalationRule, TimeLimit
+from gongzhi.cases.models import (
+    Assignment,
+    Case,
+    CaseEvent,
+    Category,
+    EscalationRule,
+    TimeLimit,
+)
 from gongzhi.cases.timelimits import Limit, limit_for, yellow_point
 from gongzhi.cases.workflow import OPEN_STATES, Action, IllegalTransition, State, next_state
 from gongzhi.core.audit import record_audit
@@ -423,6 +433,7 @@ class _Context:
     units: dict[int, Unit]
     cases: _Writer
     events: _Writer
+    assignments: _Writer
     # Names of the unit that acts for a region: its command centre, committee, government.
     centre_of: dict[int, str] = field(default_factory=dict)
     committee_of: dict[int, str] = field(default_factory=dict)
@@ -446,6 +457,7 @@ class _Context:
             units=units,
             cases=_Writer(Case),
             events=_Writer(CaseEvent),
+            assignments=_Writer(Assignment),
         )
         desks = {
             UnitKind.COMMAND_CENTRE: context.centre_of,
@@ -520,6 +532,7 @@ class _Replay:
         )
         self.stream = f"case:{case_id}"
         self.events: list[Any] = []
+        self.assignments: list[Any] = []
         self.time = submitted_at
 
     def fail(self, problem: str) -> InvalidHistory:
@@ -634,6 +647,8 @@ class _Replay:
         if current.parent_id is None:
             raise self.fail("escalated above the city")
         higher = self.ctx.regions[current.parent_id]
+        if before == State.DISPATCHED:
+            self._answer(Assignment.Outcome.WITHDRAWN, at)
         self.dispatch_region = higher
         case.dispatch_region_id = higher.pk
         case.unit_id = None
@@ -650,6 +665,21 @@ class _Replay:
             reason=reason,
             data=data,
         )
+
+    def _answer(self, outcome: str, at: dt.datetime) -> None:
+        """services._answer_assignment: how the unit answered its pending dispatch."""
+        pending = [a for a in self.assignments if a.outcome == Assignment.Outcome.PENDING]
+        if not pending:
+            return
+        assignment = pending[-1]
+        in_time = at <= assignment.sign_due_at
+        assignment.outcome = outcome
+        assignment.responded_at = at
+        if outcome == Assignment.Outcome.WITHDRAWN:
+            assignment.is_on_time = None if in_time else False
+        else:
+            assignment.is_on_time = in_time
+        assignment.updated_at = at
 
     def _supervise(
         self, at: dt.datetime, note: str, role: str = SYSTEM_ROLE, unit_name: str = ""
@@ -761,14 +791,28 @@ class _Replay:
             case.dispatched_at = at
             data = {"unit": chosen, "proposed_unit": proposed, "override": override}
             self._start_clock(Stage.SIGN, at)
+            self.assignments.append(
+                self.ctx.assignments.row(
+                    {
+                        "case_id": case.id,
+                        "unit_id": chosen,
+                        "region_path": case.region_path,
+                        "dispatched_at": at,
+                        "sign_due_at": case.due_at,
+                        "updated_at": at,
+                    }
+                )
+            )
         elif action == Action.RETURN:
             if not reason:
                 raise self.fail("a return needs a reason")
             data = {"returned_by": self.ctx.units[case.unit_id].name if case.unit_id else ""}
+            self._answer(Assignment.Outcome.RETURNED, at)
             case.unit_id = None
             case.return_count += 1
             self._start_clock(Stage.DISPATCH, at)
         elif action == Action.SIGN_FOR:
+            self._answer(Assignment.Outcome.SIGNED, at)
             case.signed_at = at
             if case.feedback_due_at is None:
                 case.feedback_due_at = self._due(Stage.FEEDBACK, at)
@@ -779,6 +823,7 @@ class _Replay:
             late = case.feedback_due_at is not None and at > case.feedback_due_at
             case.reply = step.text.strip()[:5000]
             case.replied_at = at
+            case.is_replied_on_time = not late
             data = {"on_time": not late}
             self._start_clock(None, at)
         elif action == Action.VERIFY:
@@ -876,6 +921,7 @@ def import_historical_cases(
         with transaction.atomic():
             ctx.cases.write([r.case for r in replays])
             ctx.events.write([event for r in replays for event in r.events])
+            ctx.assignments.write([a for r in replays for a in r.assignments])
         report.cases += len(replays)
         report.events += sum(len(r.events) for r in replays)
         paths.update(r.case.region_path for r in replays)

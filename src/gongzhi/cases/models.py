@@ -208,6 +208,8 @@ class Case(models.Model):
         _("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True
     )
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    # Evaluation facts, fixed when they happen (the stage's deadline is gone afterwards).
+    is_replied_on_time = models.BooleanField(_("replied on time"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("case")
@@ -218,10 +220,55 @@ class Case(models.Model):
             models.Index(fields=["warning", "yellow_at"], name="cases_case_warning_yellow"),
             models.Index(fields=["unit", "state"], name="cases_case_unit_state"),
             models.Index(fields=["region_path", "state"], name="cases_case_path_state"),
+            # The evaluation roll-ups find a month's closed and rated cases, and what changed.
+            models.Index(fields=["closed_at"], name="cases_case_closed_at"),
+            models.Index(fields=["rated_at"], name="cases_case_rated_at"),
+            models.Index(fields=["updated_at"], name="cases_case_updated_at"),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+
+class Assignment(models.Model):
+    """One dispatch of a case to a unit (派单) and how the unit answered it: signed for or
+    returned, on time or not. The evidence for response, sign-for and return rates, which
+    belong to the unit that received the dispatch (a case may be dispatched several times)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Waiting for the unit")
+        SIGNED = "signed", _("Signed for")
+        RETURNED = "returned", _("Returned")
+        WITHDRAWN = "withdrawn", _("Withdrawn (escalated)")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assignments")
+    unit = models.ForeignKey("territory.Unit", on_delete=models.PROTECT, related_name="+")
+    region_path = PathField(_("region path"))
+    dispatched_at = models.DateTimeField(_("dispatched at"), db_index=True)
+    sign_due_at = models.DateTimeField(_("sign for by"))
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    # Signed for or returned by the deadline; False also when the deadline passed unanswered
+    # and the case was withdrawn; None while pending, or withdrawn before the deadline.
+    is_on_time = models.BooleanField(_("answered on time"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("dispatch")
+        verbose_name_plural = _("dispatches")
+        ordering = ["dispatched_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(outcome="pending"),
+                name="cases_one_pending_assignment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} > {self.unit_id} {self.outcome}"
 
 
 class CaseEvent(ChainedEvent):

@@ -38,7 +38,7 @@ from gongzhi.cases.choices import (
     Warning,
 )
 from gongzhi.cases.errors import InvalidCase, InvalidTransition, StaleVersion
-from gongzhi.cases.models import Case, CaseRequest, Category
+from gongzhi.cases.models import Assignment, Case, CaseRequest, Category
 from gongzhi.cases.timelimits import limit_for, yellow_point
 from gongzhi.cases.workflow import Action, IllegalTransition, State, next_state
 from gongzhi.core.errors import PermissionDenied
@@ -383,11 +383,21 @@ def dispatch_case(
         if override and not reason.strip():
             raise InvalidCase(_("Say why you send it to another unit than the proposed one."))
         c.unit = chosen
+        sign_due = limit_for(c, Stage.SIGN).due(now, calendar)
+        Assignment.objects.create(
+            case=c,
+            unit=chosen,
+            region_path=c.region_path,
+            dispatched_at=now,
+            sign_due_at=sign_due,
+            updated_at=now,
+        )
         return Step(
             {"unit": chosen, "dispatched_at": now},
             reason=reason.strip(),
             data={"unit": chosen.pk, "proposed_unit": proposed.pk, "override": override},
             stage=Stage.SIGN,
+            due=sign_due,
             notices=[(NoticeKind.DISPATCHED, chosen.pk, None)],
         )
 
@@ -396,10 +406,28 @@ def dispatch_case(
     )
 
 
+def _answer_assignment(case: Case, outcome: str, now: dt.datetime) -> None:
+    """Record how the unit answered its dispatch (the case row is locked by ``_act``)."""
+    assignment = Assignment.objects.filter(case=case, outcome=Assignment.Outcome.PENDING).first()
+    if assignment is None:  # dispatched before dispatches were recorded
+        return
+    in_time = now <= assignment.sign_due_at
+    assignment.outcome = outcome
+    assignment.responded_at = now
+    if outcome == Assignment.Outcome.WITHDRAWN:
+        # Taken away before its deadline: no judgement on the unit; after: it did not answer.
+        assignment.is_on_time = None if in_time else False
+    else:
+        assignment.is_on_time = in_time
+    assignment.updated_at = now
+    assignment.save(update_fields=["outcome", "responded_at", "is_on_time", "updated_at"])
+
+
 def sign_for_case(case: Case, *, actor: AnyUser, expected_version: int | None = None) -> Case:
     """签收: the unit confirms it has the case; the feedback clock now shows."""
 
     def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
+        _answer_assignment(c, Assignment.Outcome.SIGNED, now)
         fields: dict[str, Any] = {"signed_at": now}
         due = c.feedback_due_at
         if due is None:
@@ -421,6 +449,7 @@ def return_case(
         raise InvalidCase(_("Say why the case is not your unit's: the dispatcher needs it."))
 
     def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
+        _answer_assignment(c, Assignment.Outcome.RETURNED, now)
         returned_by = c.unit.name if c.unit else ""
         centre = _command_centre_for(c.dispatch_region)
         return Step(
@@ -445,7 +474,7 @@ def reply_to_case(
     def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
         late = c.feedback_due_at is not None and now > c.feedback_due_at
         return Step(
-            {"reply": reply[:5000], "replied_at": now},
+            {"reply": reply[:5000], "replied_at": now, "is_replied_on_time": not late},
             data={"on_time": not late},
             stage=None,
             notices=[(NoticeKind.REPLIED, None, c.reporter_id)],
@@ -691,6 +720,8 @@ def escalate_case(
         if current.parent_id is None:
             raise InvalidTransition(_("The case is already at the city, the top of the chain."))
         higher = Region.objects.get(pk=current.parent_id)
+        if c.state == State.DISPATCHED:
+            _answer_assignment(c, Assignment.Outcome.WITHDRAWN, now)
         return Step(
             {"dispatch_region": higher, "unit": None, "escalation_count": c.escalation_count + 1},
             reason=reason.strip(),

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "gongzhi.dispatch",
     "gongzhi.notifications",
     "gongzhi.triage",
+    "gongzhi.evaluation",
+    "gongzhi.dashboards",
     "gongzhi.open311",
     "gongzhi.demo",
 ]

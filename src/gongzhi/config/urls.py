@@ -29,6 +29,8 @@ urlpatterns = [
     path("", include("gongzhi.territory.urls")),
     path("cases/", include("gongzhi.cases.urls")),
     path("notices/", include("gongzhi.notifications.urls")),
+    path("evaluation/", include("gongzhi.evaluation.urls")),
+    path("", include("gongzhi.dashboards.urls")),
     path("api/v1/", api_urls()),
     path("open311/v2/", include("gongzhi.open311.urls")),
     path("admin/", admin.site.urls),

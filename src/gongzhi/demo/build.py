@@ -325,7 +325,10 @@ def build_demo_city(size: DemoSize = FULL, cases: int | None = None) -> DemoRepo
     }
     from gongzhi.demo.history import HISTORY_CASES, historical_cases, import_history
 
-    import_history(HISTORY_CASES if cases is None and size == FULL else cases or 0)
+    if import_history(HISTORY_CASES if cases is None and size == FULL else cases or 0):
+        from gongzhi.evaluation.tallies import rebuild_tallies
+
+        rebuild_tallies()  # the command centre's figures include the history at once
     report.counts["historical cases"] = historical_cases()
     return report
 

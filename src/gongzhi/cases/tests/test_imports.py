@@ -438,6 +438,27 @@ def test_the_importer_writes_what_the_live_services_and_sweeper_write(world: Wor
         if f.attname not in ("id", "number", "tracking_code", "reporter_id")
     ]
     assert {f: getattr(imported, f) for f in fields} == {f: getattr(live, f) for f in fields}
+
+    def dispatches(case: Case) -> list[tuple[Any, ...]]:
+        return [
+            (
+                a.unit_id,
+                a.region_path,
+                a.dispatched_at,
+                a.sign_due_at,
+                a.outcome,
+                a.responded_at,
+                a.is_on_time,
+                a.updated_at,
+            )
+            for a in case.assignments.order_by("dispatched_at")
+        ]
+
+    assert dispatches(imported) == dispatches(live)
+    assert [row[4:5] + row[6:7] for row in dispatches(live)] == [
+        ("returned", True),
+        ("signed", True),
+    ]
     assert list(verify_chains(CaseEvent)) == []
 
 

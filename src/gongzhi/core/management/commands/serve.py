@@ -37,6 +37,8 @@ class Command(BaseCommand):
             children.append(subprocess.Popen(worker))  # noqa: S603 (fixed argv, our own program)
             clock = [python, "-m", "gongzhi", "watch_deadlines"]
             children.append(subprocess.Popen(clock))  # noqa: S603
+            tallies = [python, "-m", "gongzhi", "tallies", "--watch"]
+            children.append(subprocess.Popen(tallies))  # noqa: S603
         if production:
             web = [
                 python,

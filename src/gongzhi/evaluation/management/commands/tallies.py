@@ -1,0 +1,42 @@
+"""``gongzhi tallies``: bring the evaluation roll-ups up to date (once, for ever, or anew)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from gongzhi.evaluation.tallies import rebuild_tallies, refresh_tallies
+
+log = logging.getLogger("gongzhi.evaluation")
+
+
+class Command(BaseCommand):
+    help = "Refresh the monthly tallies behind figures and rankings (only changed months)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--rebuild", action="store_true", help="recompute every month")
+        parser.add_argument("--watch", action="store_true", help="refresh every --interval s")
+        parser.add_argument("--interval", type=float, default=60.0)
+
+    def handle(self, *args: Any, rebuild: bool, watch: bool, interval: float, **opts: Any) -> None:
+        if rebuild:
+            report = rebuild_tallies()
+            self.stdout.write(f"rebuilt {len(report.months)} months, {report.rows} rows")
+            return
+        while True:
+            close_old_connections()
+            try:
+                report = refresh_tallies()
+            except Exception:  # keep watching: a database blip must not stop the figures
+                log.exception("tally refresh failed; retrying")
+            else:
+                if not watch:
+                    months = ", ".join(f"{m:%Y-%m}" for m in report.months) or "none"
+                    self.stdout.write(f"refreshed months: {months}; {report.rows} rows")
+            if not watch:
+                return
+            time.sleep(interval)
