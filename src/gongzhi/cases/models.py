@@ -169,6 +169,22 @@ class Case(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The classifier's proposal at intake (cases.proposals): kept beside what people chose,
+    # so that a dispatcher's choice can be compared with it and become training data.
+    proposed_category = models.ForeignKey(
+        Category,
+        verbose_name=_("proposed category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    proposal_confidence = models.FloatField(_("confidence of the proposal"), null=True, blank=True)
+    proposal_model_version = models.PositiveIntegerField(
+        _("classifier model version"), null=True, blank=True
+    )
+    # [[category path, probability], ...] best first, at most three.
+    proposal_top3 = models.JSONField(_("top three proposals"), default=list, blank=True)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),

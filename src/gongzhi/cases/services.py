@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +40,7 @@ from gongzhi.cases.choices import (
 )
 from gongzhi.cases.errors import InvalidCase, InvalidTransition, StaleVersion
 from gongzhi.cases.models import Assignment, Case, CaseRequest, Category
+from gongzhi.cases.proposals import propose_category
 from gongzhi.cases.timelimits import limit_for, yellow_point
 from gongzhi.cases.workflow import Action, IllegalTransition, State, next_state
 from gongzhi.core.errors import PermissionDenied
@@ -240,6 +242,34 @@ def _dispatch_region_for(region: Region) -> Region:
     return Region.objects.get(path=street_path)
 
 
+def _triage(new: NewCase, title: str, description: str) -> dict[str, Any]:
+    """Ask the classifier (when the person did not choose a category); {} when it has no
+    proposal. ``applied``: probable enough to set the category (settings threshold)."""
+    if new.category is not None:
+        return {}
+    proposal = propose_category(f"{title}\n{description}")
+    if proposal is None:
+        return {}
+    paths = [path for path, _p in proposal.top3] or [proposal.category_path]
+    known = {c.path: c for c in Category.objects.filter(path__in=paths, is_active=True)}
+    best = known.get(proposal.category_path)
+    if best is None:
+        return {}
+    return {
+        "model": proposal.model_version,
+        "category_id": best.pk,
+        "category_obj": best,
+        "category": best.path,
+        "confidence": round(proposal.confidence, 4),
+        "top3": [[path, round(p, 4)] for path, p in proposal.top3 if path in known][:3],
+        "applied": proposal.confidence >= settings.GONGZHI_TRIAGE_THRESHOLD,
+    }
+
+
+def _triage_record(triage: dict[str, Any]) -> dict[str, Any]:
+    return {k: triage[k] for k in ("model", "category", "confidence", "top3", "applied")}
+
+
 def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | None = None) -> Case:
     """Register a matter someone raised, in state ``submitted``, with its dispatch clock running."""
     title = new.title.strip()
@@ -256,6 +286,11 @@ def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | Non
     now = submitted_at or timezone.now()
     calendar = city_calendar()
     reporter = actor if isinstance(actor, User) and actor.is_authenticated else None
+    # Outside the transaction: classifying must not hold locks.
+    category, triage = new.category, _triage(new, title, description)
+    if category is None and triage.get("applied"):
+        category = triage.pop("category_obj")
+    triage.pop("category_obj", None)
     with transaction.atomic():
         case = Case(
             number="",
@@ -266,7 +301,7 @@ def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | Non
             complexity=Complexity.ORDINARY,
             title=title[:200],
             description=description[:5000],
-            category=new.category,
+            category=category,
             region=region,
             region_path=region.path,
             address=new.address.strip()[:200],
@@ -281,8 +316,13 @@ def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | Non
             submitted_at=now,
             updated_at=now,
         )
-        if new.category is not None:
-            case.proposed_unit = route(new.category.path, region).unit
+        if triage:
+            case.proposed_category_id = triage["category_id"]
+            case.proposal_confidence = triage["confidence"]
+            case.proposal_model_version = triage["model"]
+            case.proposal_top3 = triage["top3"]
+        if category is not None:
+            case.proposed_unit = route(category.path, region).unit
         _start_clock(case, Stage.DISPATCH, now, calendar)
         for _attempt in range(5):
             case.number = _next_number(now)
@@ -305,7 +345,11 @@ def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | Non
             actor_role=membership.role if membership else role,
             actor_unit_name=membership.unit.name if membership else "",
             to_state=State.SUBMITTED,
-            data={"channel": new.channel, "kind": new.kind},
+            data={
+                "channel": new.channel,
+                "kind": new.kind,
+                **({"triage": _triage_record(triage)} if triage else {}),
+            },
             occurred_at=now,
         )
     return case
@@ -340,7 +384,18 @@ def register_case(
             raise InvalidCase(_("Choose a category before registering the case."))
         fields["feedback_due_at"] = limit_for(c, Stage.FEEDBACK).due(now, calendar)
         fields["proposed_unit"] = route(c.category.path, c.region).unit
-        return Step(fields, data={"category": c.category.path, "urgency": c.urgency})
+        data: dict[str, Any] = {"category": c.category.path, "urgency": c.urgency}
+        if c.proposed_category_id is not None:
+            # What the dispatcher chose against what the classifier proposed: the measure
+            # of the classifier at work, and the label of a training example.
+            data["proposal"] = {
+                "model": c.proposal_model_version,
+                "category": c.proposal_top3[0][0] if c.proposal_top3 else "",
+                "confidence": c.proposal_confidence,
+                "agreed": c.category.path.split("/")[0]
+                == (c.proposal_top3[0][0] if c.proposal_top3 else "").split("/")[0],
+            }
+        return Step(fields, data=data)
 
     return _act(
         case, Action.REGISTER, actor=actor, expected_version=expected_version, change=change

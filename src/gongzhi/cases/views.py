@@ -394,7 +394,8 @@ def _register_options(user: AnyUser, case: Case) -> dict[str, Any]:
     return {
         "categories": pages.active_categories(),
         "initial": {
-            "category": case.category_id,
+            # The classifier's best guess is preselected; the dispatcher confirms or changes it.
+            "category": case.category_id or case.proposed_category_id,
             "urgency": case.urgency,
             "complexity": case.complexity,
         },

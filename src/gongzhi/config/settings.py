@@ -7,6 +7,8 @@ Everything a deployment changes is an environment variable; nothing else varies.
 - ``GONGZHI_DEBUG``: ``1`` for development (``make run`` sets it). Demo logins only work with it.
 - ``GONGZHI_SECRET_KEY``: required when debug is off.
 - ``GONGZHI_ALLOWED_HOSTS``: comma-separated host names, when debug is off.
+- ``GONGZHI_TRIAGE_THRESHOLD``: how probable a classifier's category must be to be applied
+  at intake (default 0.6); below it the dispatcher chooses among the top three.
 - ``GONGZHI_MAP_TILES_URL``: a Leaflet tile URL template; unset draws regions on a blank map.
 """
 
@@ -152,6 +154,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A classifier's proposal at least this probable sets a new case's category (and so its
+# proposed unit) at intake; below it the dispatcher chooses among the top three.
+GONGZHI_TRIAGE_THRESHOLD = float(os.environ.get("GONGZHI_TRIAGE_THRESHOLD", "0.6"))
 # Personal API tokens from POST /api/v1/auth/token expire after this many hours.
 GONGZHI_PERSONAL_TOKEN_HOURS = int(os.environ.get("GONGZHI_PERSONAL_TOKEN_HOURS", "12"))
 

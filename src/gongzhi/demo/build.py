@@ -329,8 +329,33 @@ def build_demo_city(size: DemoSize = FULL, cases: int | None = None) -> DemoRepo
         from gongzhi.evaluation.tallies import rebuild_tallies
 
         rebuild_tallies()  # the command centre's figures include the history at once
+        _train_demo_classifier()
     report.counts["historical cases"] = historical_cases()
     return report
+
+
+def _train_demo_classifier() -> None:
+    """Train the intake classifier on the history's registered cases (the categories the
+    dispatchers chose) and activate it, so new demo cases get a proposed category. The
+    demo's texts are made from templates, so this model only knows the demo's phrasing:
+    a real city trains on its own records (docs/triage.md)."""
+    from gongzhi.triage import queries as triage_queries
+    from gongzhi.triage import services as triage_services
+    from gongzhi.triage.dataset import parse_labelled
+    from gongzhi.triage.recipes import DEFAULT, RECIPES
+
+    raw = triage_queries.dispatcher_choices_csv(limit=4000)
+    data = parse_labelled(raw, name="dispatcher-choices.csv")
+    if len(set(data.labels)) < 2:
+        return
+    record = triage_services.train_model(
+        data,
+        recipe=RECIPES[DEFAULT],
+        name="demo",
+        actor=account_services.system_actor(),
+        cv_repeats=0,
+    )
+    triage_services.activate_model(record.version, actor=account_services.system_actor())
 
 
 CATEGORIES_CSV = Path(__file__).resolve().parent.parent / "cases" / "data" / "categories.csv"

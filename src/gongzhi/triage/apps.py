@@ -6,3 +6,9 @@ class TriageConfig(AppConfig):
     name = "gongzhi.triage"
     label = "triage"
     verbose_name = _("Triage")
+
+    def ready(self) -> None:
+        from gongzhi.cases.proposals import register_proposer
+        from gongzhi.triage.services import propose_for_intake
+
+        register_proposer(propose_for_intake)

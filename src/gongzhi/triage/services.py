@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.cases.models import Category
+from gongzhi.cases.proposals import CategoryProposal
 from gongzhi.core.audit import record_audit
 from gongzhi.triage import classifier
 from gongzhi.triage.choices import TriageAuditAction
@@ -145,4 +146,17 @@ def propose(text: str) -> Proposal | None:
         confidence=ranked[0][1],
         top3=ranked[:3],
         model_version=version,
+    )
+
+
+def propose_for_intake(text: str) -> CategoryProposal | None:
+    """``propose`` in the shape intake takes (registered in ``TriageConfig.ready``)."""
+    found = propose(text)
+    if found is None:
+        return None
+    return CategoryProposal(
+        category_path=found.category_path,
+        confidence=found.confidence,
+        top3=tuple(found.top3),
+        model_version=found.model_version,
     )

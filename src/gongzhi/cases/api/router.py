@@ -34,6 +34,8 @@ from gongzhi.cases.api.schemas import (
     MergeIn,
     NoteIn,
     PersonOut,
+    ProposalItem,
+    ProposalOut,
     ReasonIn,
     Ref,
     RegionRef,
@@ -89,6 +91,17 @@ def _category(category: Category | None) -> CategoryOut | None:
     )
 
 
+def _proposal(case: Case) -> ProposalOut | None:
+    if not case.proposal_top3:
+        return None
+    return ProposalOut(
+        model_version=case.proposal_model_version,
+        category_path=case.proposal_top3[0][0],
+        confidence=case.proposal_confidence,
+        top3=[ProposalItem(category_path=p, confidence=c) for p, c in case.proposal_top3],
+    )
+
+
 def case_out(request: HttpRequest, case: Case) -> CaseOut:
     personal = policies.can_see_personal_data(request.user, case)
     return CaseOut(
@@ -104,6 +117,7 @@ def case_out(request: HttpRequest, case: Case) -> CaseOut:
         region=RegionRef(id=case.region.pk, name=case.region.name, code=case.region.code),
         unit=_ref(case.unit),
         proposed_unit=_ref(case.proposed_unit),
+        proposal=_proposal(case),
         state=case.state,
         state_label=str(STATE_LABELS[State(case.state)]),
         version=case.version,

@@ -45,6 +45,21 @@ class EventOut(Schema):
     data: dict[str, object]
 
 
+class ProposalItem(Schema):
+    category_path: str
+    confidence: float
+
+
+class ProposalOut(Schema):
+    """The classifier's proposal at intake (the category is set from it only when its
+    confidence reached the city's threshold)."""
+
+    model_version: int | None
+    category_path: str
+    confidence: float | None
+    top3: list[ProposalItem]
+
+
 class CaseOut(Schema):
     id: UUID
     number: str
@@ -58,6 +73,7 @@ class CaseOut(Schema):
     region: RegionRef
     unit: Ref | None
     proposed_unit: Ref | None
+    proposal: ProposalOut | None
     state: str
     state_label: str
     version: int

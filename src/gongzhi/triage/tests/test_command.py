@@ -226,3 +226,49 @@ def test_a_slice_of_the_shared_data(tmp_path):
     # Not a quality bar (that is docs/triage.md's cross-validation): a broken pipeline
     # scores near chance (about 0.14), a working one far above it even on a quarter.
     assert report["macro_f1"] > 0.6
+
+
+def test_dispatchers_choices_become_training_data(tmp_path):
+    """Registered cases, labelled with the first level of the category people chose, are a
+    training file; --from-cases trains on them directly."""
+    from gongzhi.cases import services as cases_services
+    from gongzhi.cases.models import Category
+    from gongzhi.cases.services import NewCase
+    from gongzhi.demo.testing import World
+
+    world = World.load()
+    dispatcher, resident = world.persona("dispatcher"), world.persona("resident")
+    texts = dict(labelled(per_label=6))
+    for text, label in texts.items():
+        case = cases_services.submit_case(
+            NewCase(title=text[:20], description=text, region=world.grid_1), actor=resident
+        )
+        cases_services.register_case(
+            case, actor=dispatcher, category=Category.objects.get(path=label)
+        )
+    out_file = tmp_path / "choices.csv"
+    assert run("export-choices", "--out", str(out_file)).strip() == (
+        f"Wrote {len(texts)} labelled cases to {out_file}."
+    )
+    rows = list(csv.DictReader(out_file.open(encoding="utf-8")))
+    assert {row["detail"]: row["label"] for row in rows} == texts
+    assert {row["user"] for row in rows} == {f"u{resident.pk}"}
+    assert all(row["message_id"].startswith(("2026", "2027", "2025")) for row in rows)
+    out = run("train", "--from-cases", "--cv-repeats", "0", "--activate")
+    assert f"on {len(texts)} messages" in out
+    record = ClassifierModel.objects.get(is_active=True)
+    assert (record.trained_on_file, record.trained_on_rows) == (
+        "dispatcher-choices.csv",
+        len(texts),
+    )
+
+
+def test_export_with_no_registered_cases(tmp_path):
+    out_file = tmp_path / "none.csv"
+    assert (
+        run("export-choices", "--out", str(out_file)).strip()
+        == f"Wrote 0 labelled cases to {out_file}."
+    )
+    assert out_file.read_text(encoding="utf-8").splitlines() == [
+        "message_id,user,title,detail,text,label"
+    ]

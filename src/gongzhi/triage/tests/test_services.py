@@ -194,3 +194,23 @@ def test_bytes_that_are_not_a_model_are_refused_even_with_a_matching_hash(blob):
     with pytest.raises(ArtifactTampered):
         services.activate_model(record.version)
     assert not ClassifierModel.objects.filter(is_active=True).exists()
+
+
+def test_intake_takes_the_active_models_proposal(settings):
+    """The real classifier through the intake hook (TriageConfig.ready registers it)."""
+    from gongzhi.accounts.models import User
+    from gongzhi.cases.services import NewCase, submit_case
+    from gongzhi.demo.testing import World
+
+    world = World.load()
+    services.activate_model(train().version)
+    settings.GONGZHI_TRIAGE_THRESHOLD = 0.0
+    case = submit_case(
+        NewCase(title="公交站台太挤", description=BUS, region=world.grid_1),
+        actor=User.objects.get(username="resident"),
+    )
+    expected = services.propose(f"公交站台太挤\n{BUS}")
+    assert case.category.path == expected.category_path == "交通运输"
+    assert case.proposal_model_version == 1
+    assert case.proposal_confidence == expected.confidence
+    assert case.proposal_top3 == [[path, p] for path, p in expected.top3]

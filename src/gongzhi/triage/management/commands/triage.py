@@ -19,9 +19,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from gongzhi.core.errors import DomainError
-from gongzhi.triage import services
+from gongzhi.triage import queries, services
 from gongzhi.triage.crossval import cross_validate
-from gongzhi.triage.dataset import read_labelled
+from gongzhi.triage.dataset import parse_labelled, read_labelled
 from gongzhi.triage.evaluation import evaluate
 from gongzhi.triage.queries import registered_models
 from gongzhi.triage.recipes import DEFAULT, RECIPES
@@ -38,7 +38,14 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
 
         train = sub.add_parser("train", help="Train a model and register it (inactive).")
-        train.add_argument("--data", required=True, help="CSV file of labelled messages")
+        source = train.add_mutually_exclusive_group(required=True)
+        source.add_argument("--data", help="CSV file of labelled messages")
+        source.add_argument(
+            "--from-cases",
+            action="store_true",
+            help="train on the categories dispatchers chose for registered cases",
+        )
+        train.add_argument("--limit", type=int, default=None, help="with --from-cases: newest N")
         train.add_argument("--name", default="", help="a name for the model")
         train.add_argument("--recipe", default=DEFAULT, choices=sorted(RECIPES))
         train.add_argument("--cv-folds", type=int, default=5)
@@ -75,16 +82,27 @@ class Command(BaseCommand):
 
         sub.add_parser("recipes", help="The named training recipes.")
 
+        export = sub.add_parser(
+            "export-choices",
+            help="Write the categories dispatchers chose as a training file (CSV).",
+        )
+        export.add_argument("--out", required=True)
+        export.add_argument("--limit", type=int, default=None)
+
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         try:
-            getattr(self, f"_{action}")(**options)
+            getattr(self, "_" + action.replace("-", "_"))(**options)
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
 
     def _train(self, **o: Any) -> None:
         if o["cv_folds"] < 2 and o["cv_repeats"] > 0:
             raise CommandError(_("--cv-folds must be at least 2."))
-        data = read_labelled(o["data"])
+        if o["from_cases"]:
+            raw = queries.dispatcher_choices_csv(o["limit"])
+            data = parse_labelled(raw, name="dispatcher-choices.csv")
+        else:
+            data = read_labelled(o["data"])
         record = services.train_model(
             data,
             recipe=RECIPES[o["recipe"]],
@@ -118,6 +136,19 @@ class Command(BaseCommand):
                 _("Not active yet: gongzhi triage activate %(version)d")
                 % {"version": record.version}
             )
+
+    def _export_choices(self, **o: Any) -> None:
+        raw = queries.dispatcher_choices_csv(o["limit"])
+        with open(o["out"], "wb") as f:
+            f.write(raw)
+        rows = (
+            len(parse_labelled(raw, name=o["out"], require_labels=False))
+            if raw.count(b"\n") > 1
+            else 0
+        )
+        self.stdout.write(
+            _("Wrote %(rows)d labelled cases to %(file)s.") % {"rows": rows, "file": o["out"]}
+        )
 
     def _evaluate(self, **o: Any) -> None:
         data = read_labelled(o["data"])
