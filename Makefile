@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := GONGZHI_DEBUG=1
 
-.PHONY: run test lint typecheck check-migrations ci install install-dev demo messages bench clean
+.PHONY: run test lint typecheck check-migrations ci install install-dev assets demo messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed assets
+install-dev: $(VENV)/.installed-dev assets
+
+## make assets: front-end libraries from npm (package-lock.json), served as static files
+## from node_modules/ (ECharts); pages still work without them, so a missing npm only warns.
+assets:
+	@if [ -d node_modules/echarts/dist ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then npm ci --ignore-scripts --no-audit --no-fund; \
+	else echo "WARNING: npm is not installed: charts are drawn only as tables (apt-get install npm, then make assets)." >&2; fi
 
 ## make run: install, migrate, load the demo city if the database is empty, serve on :8000
 run: install
@@ -60,4 +67,4 @@ bench: install-dev
 	$(BIN)/python bench/bench_subtree.py
 
 clean:
-	rm -rf $(VENV) var test-artifacts
+	rm -rf $(VENV) var test-artifacts node_modules

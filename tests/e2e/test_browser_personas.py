@@ -185,7 +185,7 @@ def test_city_admin_sees_the_city_audit_log_and_grants_roles(
     expect(english).to_have_attribute("aria-current", "true")
     expect(chinese).to_be_enabled()
     expect(page.locator("nav.mainnav")).to_have_text(
-        re.compile(r"Home\s+Regions\s+Units\s+Back office")
+        re.compile(r"Home\s+Regions\s+Units\s+Command centre\s+Evaluation\s+Back office")
     )
     expect(page.get_by_role("heading", name="Staff and roles")).to_be_visible()
     expect(page.get_by_role("heading", name="Grant a role")).to_be_visible()

@@ -22,9 +22,9 @@ from gongzhi.accounts.auth import find_valid_key
 from gongzhi.accounts.services import record_api_key_use
 from gongzhi.cases.api.router import router as cases_router
 from gongzhi.core.availability import unavailable
+from gongzhi.core.errors import DomainError
 from gongzhi.evaluation.api.router import router as evaluation_router
 from gongzhi.evaluation.api.systems import router as assessment_router
-from gongzhi.core.errors import DomainError
 from gongzhi.notifications.api.router import router as notifications_router
 from gongzhi.territory.api.router import router as territory_router
 

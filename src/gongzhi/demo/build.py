@@ -330,6 +330,9 @@ def build_demo_city(size: DemoSize = FULL, cases: int | None = None) -> DemoRepo
 
         rebuild_tallies()  # the command centre's figures include the history at once
         _train_demo_classifier()
+        from gongzhi.evaluation.assessment_demo import seed_demo_systems
+
+        seed_demo_systems(account_services.system_actor())
     report.counts["historical cases"] = historical_cases()
     return report
 

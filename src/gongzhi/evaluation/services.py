@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.choices import Capability
+from gongzhi.accounts.models import User
 from gongzhi.accounts.queries import AnyUser
 from gongzhi.core.audit import record_audit
 from gongzhi.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -82,12 +83,31 @@ def set_score_scheme(region: Region, *, actor: AnyUser, **values: Any) -> ScoreS
     return scheme
 
 
+def _mark_lists(ranked: list[RankingEntry], list_size: int) -> None:
+    """红黑榜: at most ``list_size`` places each, and at most half of the ranked each. A tie
+    at the edge of a list takes the whole tie in; a subject that would be on both lists (all
+    tied) is on neither."""
+    size = min(list_size, len(ranked) // 2)
+    if not size:
+        return
+    red = {id(e) for e in ranked if e.position is not None and e.position <= size}
+    cutoff = ranked[len(ranked) - size].score
+    black = {
+        id(e) for e in ranked if e.score is not None and cutoff is not None and e.score <= cutoff
+    }
+    for entry in ranked:
+        if id(entry) in red and id(entry) not in black:
+            entry.listed = RankingList.RED
+        elif id(entry) in black and id(entry) not in red:
+            entry.listed = RankingList.BLACK
+
+
 def rank(
     figures: list[tuple[Region | None, Unit | None, str, Figures]], scheme: Scheme
 ) -> list[RankingEntry]:
     """Order by score (highest first; ties share a position, then by name); subjects with no
     score or fewer than ``min_cases`` cases are listed last without a position. The best
-    ``list_size`` go on the red list, the worst on the black list (never the same one)."""
+    ``list_size`` go on the red list, the worst on the black list (``_mark_lists``)."""
     rankable = [
         f for f in figures if f[3].score is not None and f[3].case_count >= scheme.min_cases
     ]
@@ -111,11 +131,7 @@ def rank(
                 figures=figs.as_json(),
             )
         )
-    size = min(scheme.list_size, len(entries) // 2)
-    for entry in entries[:size]:
-        entry.listed = RankingList.RED
-    for entry in entries[len(entries) - size :] if size else []:
-        entry.listed = RankingList.BLACK
+    _mark_lists(entries, scheme.list_size)
     for region, unit, name, figs in others:
         entries.append(
             RankingEntry(
@@ -202,7 +218,7 @@ def publish_ranking(
             scheme=scheme.as_json(),
             computed_at=now,
             published_at=now,
-            published_by=actor,
+            published_by=cast(User, actor),  # can_publish_rankings: a signed-in person
         )
         for entry in entries:
             entry.ranking = ranking

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
@@ -36,8 +36,8 @@ OVERLAP = dt.timedelta(minutes=5)
 Key = tuple[str, int | None]
 
 
-def _add(rows: dict[Key, dict[str, Any]], found: Iterable[dict[str, Any]], unit: str) -> None:
-    for values in found:
+def _add(rows: dict[Key, dict[str, Any]], found: Iterable[Any], unit: str) -> None:
+    for values in cast(Iterable[dict[str, Any]], found):
         key = (values.pop("region_path"), values.pop(unit))
         target = rows.setdefault(key, dict.fromkeys(COUNTERS, 0))
         for name, value in values.items():
@@ -136,7 +136,8 @@ class RefreshReport:
 
 def _earliest_change(since: dt.datetime | None) -> dt.datetime | None:
     if since is None:
-        return Case.objects.aggregate(first=Min("submitted_at"))["first"]
+        first: dt.datetime | None = Case.objects.aggregate(first=Min("submitted_at"))["first"]
+        return first
     changed_case = Case.objects.filter(updated_at__gte=since).aggregate(first=Min("submitted_at"))[
         "first"
     ]

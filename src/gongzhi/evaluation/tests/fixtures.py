@@ -47,7 +47,9 @@ def _done(day: int, *, month: int = 3) -> list[HistoricalStep]:
     ]
 
 
-def _finish(day: int, hour: int, resolution: str, satisfaction: str, *, month: int = 3) -> list:
+def _finish(
+    day: int, hour: int, resolution: str, satisfaction: str, *, month: int = 3
+) -> list[HistoricalStep]:
     return [
         _step("reply", at(day, hour, 0, month), text=REPLY),
         _step("verify", at(day, hour + 1, 0, month)),
@@ -64,7 +66,9 @@ def _finish(day: int, hour: int, resolution: str, satisfaction: str, *, month: i
 def load_cases(world: World) -> None:
     greening = Category.objects.get(path=GREENING).pk
 
-    def case(number: str, region: int, submitted: dt.datetime, steps: list) -> HistoricalCase:
+    def case(
+        number: str, region: int, submitted: dt.datetime, steps: list[HistoricalStep]
+    ) -> HistoricalCase:
         return HistoricalCase(
             number=number,
             tracking_code="EVAL" + number[1:9] + number[-2:],

@@ -123,8 +123,8 @@ def test_the_city_is_the_sum_of_its_districts(tallied: World):
 
 def test_a_unit_is_judged_on_what_was_dispatched_to_it(tallied: World):
     b = Case.objects.get(number="H20260309-00002")
-    unit = b.unit
-    figures = queries.figures_for_unit(unit, MARCH)
+    assert b.unit is not None
+    figures = queries.figures_for_unit(b.unit, MARCH)
     assert (figures["assigned_count"], figures["returned_count"]) == (4, 1)
     assert figures.response_rate == 0.5
 

@@ -12,6 +12,7 @@ from gongzhi.core.errors import Conflict, InvalidInput, PermissionDenied
 from gongzhi.core.models import AuditEvent
 from gongzhi.demo.testing import World
 from gongzhi.evaluation import policies, services
+from gongzhi.evaluation.indicators import Figures, Scheme
 from gongzhi.evaluation.models import Ranking, RankingEntry, ScoreScheme
 from gongzhi.evaluation.tests.fixtures import NOW, load_cases
 
@@ -24,7 +25,7 @@ def cases(world: World) -> World:
     return world
 
 
-def entries(ranking: Ranking) -> list[tuple]:
+def entries(ranking: Ranking) -> list[tuple[object, ...]]:
     # Ranked first, then the unranked (NULL positions sort differently on SQLite and PG).
     found = sorted(ranking.entries.all(), key=lambda e: (e.position is None, e.position, e.name))
     return [(e.position, e.name, e.score, e.grade, e.listed) for e in found]
@@ -169,3 +170,47 @@ def test_a_scheme_is_validated_audited_and_used(cases: World):
     # As in test_figures: 20 % x 0.5 + 40 % x 0.5 + 40 % x 0.9
     assert ranking.entries.get(region=cases.street_1).score == Decimal("66.00")
     assert AuditEvent.objects.filter(action="score_scheme.set").count() == 1
+
+
+def _scored(name: str, tenths: int) -> tuple[None, None, str, Figures]:
+    """A subject whose three rates are all tenths/10, so its score is tenths x 10."""
+    return (
+        None,
+        None,
+        name,
+        Figures.of(
+            {
+                "submitted_count": 10,
+                "response_due_count": 10,
+                "responded_on_time_count": tenths,
+                "rated_count": 10,
+                "resolved_count": tenths,
+                "satisfied_count": tenths,
+            }
+        ),
+    )
+
+
+def test_ties_at_the_edge_of_a_list_come_in_whole():
+    entries = services.rank(
+        [
+            _scored("甲", 10),
+            _scored("乙", 10),
+            _scored("丙", 10),
+            _scored("丁", 9),
+            _scored("戊", 8),
+        ],
+        Scheme(list_size=3),
+    )
+    assert [(e.name, e.position, e.score, e.listed) for e in entries] == [
+        ("丙", 1, Decimal("100.00"), "red"),
+        ("乙", 1, Decimal("100.00"), "red"),
+        ("甲", 1, Decimal("100.00"), "red"),
+        ("丁", 4, Decimal("90.00"), "black"),
+        ("戊", 5, Decimal("80.00"), "black"),
+    ]
+
+
+def test_when_everyone_ties_nobody_is_listed():
+    entries = services.rank([_scored(n, 10) for n in "甲乙丙丁"], Scheme(list_size=3))
+    assert {(e.position, e.listed) for e in entries} == {(1, "")}

@@ -9,13 +9,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from gongzhi.evaluation.assessments import mark_overdue_rectifications
 from gongzhi.evaluation.tallies import rebuild_tallies, refresh_tallies
 
 log = logging.getLogger("gongzhi.evaluation")
 
 
 class Command(BaseCommand):
-    help = "Refresh the monthly tallies behind figures and rankings (only changed months)."
+    help = (
+        "Refresh the monthly tallies behind figures and rankings (only changed months), and "
+        "mark rectifications past their deadline."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--rebuild", action="store_true", help="recompute every month")
@@ -31,6 +35,7 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 report = refresh_tallies()
+                mark_overdue_rectifications()
             except Exception:  # keep watching: a database blip must not stop the figures
                 log.exception("tally refresh failed; retrying")
             else:
