@@ -230,6 +230,14 @@ ROWS = [
         data=lambda c: {"into": c._original_number, "reason": "重复件"},  # type: ignore[attr-defined]
     ),
     Row(
+        "probable duplicates",
+        "GET",
+        lambda c: f"/cases/{c.pk}/duplicates/",
+        expect({"dispatcher"}, 200, SEES_BEFORE),
+        duplicate,
+        read_only=True,
+    ),
+    Row(
         "dispatch",
         "POST",
         act("dispatch"),
@@ -451,5 +459,6 @@ COVERED_VIEWS = {
     "detail",
     "submitted",
     "act",
+    "duplicates",
     "photo",
 }

@@ -285,6 +285,13 @@ ROWS = [
         None,
     ),
     Row(
+        "probable duplicates",
+        "GET",
+        lambda c: f"/api/v1/cases/{c.pk}/duplicates",
+        expect({"dispatcher"}, 200, SEES_BEFORE),
+        duplicate_of_another,
+    ),
+    Row(
         "decide an extension",
         "POST",
         lambda c: f"/api/v1/case-requests/{CaseRequest.objects.get(case=c).pk}/decision",
@@ -321,6 +328,7 @@ COVERED_OPERATIONS = {
     "supervise_case",
     "add_assisting_unit",
     "merge_case",
+    "list_duplicates",
     "attach_photo",
 }
 

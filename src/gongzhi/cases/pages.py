@@ -13,6 +13,7 @@ from gongzhi.cases import policies
 from gongzhi.cases.choices import RequestState
 from gongzhi.cases.errors import OutsideTheCity
 from gongzhi.cases.models import Case, CaseRequest, Category
+from gongzhi.cases.proposals import DuplicateProposal, find_duplicates
 from gongzhi.cases.workflow import CLOSED_STATES, OPEN_STATES
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region, Unit
@@ -126,3 +127,21 @@ def cases_on_map(
         "reporter_id",
         "is_anonymous",
     ).order_by("-submitted_at")
+
+
+# --- Probable duplicates ----------------------------------------------------------------------
+
+
+def probable_duplicates(user: AnyUser, case: Case) -> list[DuplicateProposal]:
+    """Open cases the finder (``proposals.find_duplicates``) thinks are the same matter as
+    ``case``, best first, keeping only cases ``user`` may see."""
+    found = find_duplicates(case)
+    if not found:
+        return []
+    visible = {
+        str(pk)
+        for pk in policies.cases_visible_to(user)
+        .filter(pk__in=[d.case_id for d in found])
+        .values_list("pk", flat=True)
+    }
+    return [d for d in found if d.case_id in visible]

@@ -1,5 +1,6 @@
-"""The hook through which a classifier proposes a category for a new case (a registry of
-one strategy, as ARCHITECTURE.md asks for classifiers).
+"""The hooks through which triage proposes a category for a new case and finds probable
+duplicates of a case (registries of one strategy each, as ARCHITECTURE.md asks for
+classifiers).
 
 ``cases`` must not depend on ``triage`` (triage reads the category tree from cases), so
 triage registers its proposer when the app loads (``TriageConfig.ready``). Intake calls
@@ -50,3 +51,47 @@ def propose_category(text: str) -> CategoryProposal | None:
     except Exception:  # the classifier must never stop a case from being registered
         log.exception("the category proposer failed; the case goes to a dispatcher unclassified")
         return None
+
+
+# --- Probable duplicates ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicateProposal:
+    """An open case that is probably the same matter as the case in hand, and why: the
+    score and its parts (text, place, time; each 0..1) and the place names both mention."""
+
+    case_id: str
+    number: str
+    title: str
+    submitted_at: object  # a datetime
+    score: float
+    text: float
+    place: float
+    time: float
+    shared_places: tuple[str, ...] = ()
+
+
+DuplicateFinder = Callable[[object], list[DuplicateProposal]]
+_duplicate_finders: list[DuplicateFinder] = []
+
+
+def register_duplicate_finder(finder: DuplicateFinder) -> None:
+    _duplicate_finders.append(finder)
+
+
+def unregister_duplicate_finder(finder: DuplicateFinder) -> None:
+    if finder in _duplicate_finders:
+        _duplicate_finders.remove(finder)
+
+
+def find_duplicates(case: object) -> list[DuplicateProposal]:
+    """Open cases that are probably the same matter as ``case`` (a ``Case``), best first.
+    Not scoped: callers keep only the cases the person may see."""
+    if not _duplicate_finders:
+        return []
+    try:
+        return _duplicate_finders[-1](case)
+    except Exception:  # a finder that fails must not break the case page
+        log.exception("the duplicate finder failed")
+        return []

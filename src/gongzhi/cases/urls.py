@@ -16,5 +16,6 @@ urlpatterns = [
     path("<uuid:case_id>/", views.case_detail, name="detail"),
     path("<uuid:case_id>/submitted/", views.case_submitted, name="submitted"),
     path("<uuid:case_id>/act/<str:action>/", views.case_act, name="act"),
+    path("<uuid:case_id>/duplicates/", views.case_duplicates, name="duplicates"),
     path("<uuid:case_id>/photos/<uuid:photo_id>/", views.case_photo, name="photo"),
 ]

@@ -692,6 +692,22 @@ def case_act(request: HttpRequest, case_id: uuid.UUID, action: str) -> HttpRespo
 
 
 @require_GET
+def case_duplicates(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The open cases that are probably the same matter (loaded into the merge form of the
+    case page), for those who may merge this case."""
+    case = policies.access_case(request.user, case_id, action=Action.MERGE)
+    return render(
+        request,
+        "cases/_duplicates.html",
+        {
+            "case": case,
+            "duplicates": pages.probable_duplicates(request.user, case),
+            "merge_url": reverse("cases:act", kwargs={"case_id": case.pk, "action": "merge"}),
+        },
+    )
+
+
+@require_GET
 def case_photo(request: HttpRequest, case_id: uuid.UUID, photo_id: uuid.UUID) -> FileResponse:
     """A photo of a case, for those who may see the case (never a public file URL)."""
     case = policies.access_case(request.user, case_id)

@@ -8,7 +8,8 @@ class TriageConfig(AppConfig):
     verbose_name = _("Triage")
 
     def ready(self) -> None:
-        from gongzhi.cases.proposals import register_proposer
-        from gongzhi.triage.services import propose_for_intake
+        from gongzhi.cases.proposals import register_duplicate_finder, register_proposer
+        from gongzhi.triage.services import duplicates_for_case, propose_for_intake
 
         register_proposer(propose_for_intake)
+        register_duplicate_finder(duplicates_for_case)

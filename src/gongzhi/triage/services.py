@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.cases.models import Category
-from gongzhi.cases.proposals import CategoryProposal
+from gongzhi.cases.proposals import CategoryProposal, DuplicateProposal
 from gongzhi.core.audit import record_audit
 from gongzhi.triage import classifier
 from gongzhi.triage.choices import TriageAuditAction
@@ -160,3 +160,24 @@ def propose_for_intake(text: str) -> CategoryProposal | None:
         top3=tuple(found.top3),
         model_version=found.model_version,
     )
+
+
+def duplicates_for_case(case: Any) -> list[DuplicateProposal]:
+    """``queries.duplicate_candidates`` in the shape cases takes (registered in
+    ``TriageConfig.ready``)."""
+    from gongzhi.triage.queries import duplicate_candidates
+
+    return [
+        DuplicateProposal(
+            case_id=found.case_id,
+            number=found.number,
+            title=found.title,
+            submitted_at=found.submitted_at,
+            score=found.score.score,
+            text=found.score.text,
+            place=found.score.place,
+            time=found.score.time,
+            shared_places=found.score.shared_places,
+        )
+        for found in duplicate_candidates(case)
+    ]

@@ -18,7 +18,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from gongzhi.accounts.queries import active_memberships
-from gongzhi.cases import policies, queries, services
+from gongzhi.cases import pages, policies, queries, services
 from gongzhi.cases.api.schemas import (
     AssistIn,
     AttachmentOut,
@@ -28,6 +28,7 @@ from gongzhi.cases.api.schemas import (
     CategoryOut,
     DecisionIn,
     DispatchIn,
+    DuplicateOut,
     EventOut,
     ExtensionIn,
     FollowUpIn,
@@ -50,7 +51,7 @@ from gongzhi.cases.api.schemas import (
 from gongzhi.cases.choices import EVENT_LABELS, STATE_LABELS, Channel
 from gongzhi.cases.errors import InvalidCase, OutsideTheCity
 from gongzhi.cases.models import Case, CaseEvent, CaseRequest, Category
-from gongzhi.cases.workflow import State
+from gongzhi.cases.workflow import Action, State
 from gongzhi.core.errors import NotFound, PermissionDenied
 from gongzhi.core.redaction import mask_name, redact
 from gongzhi.core.scoping import subtree_q
@@ -294,6 +295,29 @@ def track_case(request: HttpRequest, code: str) -> CaseDetailOut:
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="One case with its timeline")
 def get_case(request: HttpRequest, case_id: UUID) -> CaseDetailOut:
     return case_detail(request, policies.access_case(request.user, case_id))
+
+
+@router.get(
+    "/cases/{case_id}/duplicates",
+    response=list[DuplicateOut],
+    summary="Open cases that are probably the same matter (for those who may merge)",
+)
+def list_duplicates(request: HttpRequest, case_id: UUID) -> list[DuplicateOut]:
+    case = policies.access_case(request.user, case_id, action=Action.MERGE)
+    return [
+        DuplicateOut(
+            case_id=UUID(d.case_id),
+            number=d.number,
+            title=d.title,
+            submitted_at=d.submitted_at,  # type: ignore[arg-type]
+            score=d.score,
+            text=d.text,
+            place=d.place,
+            time=d.time,
+            shared_places=list(d.shared_places),
+        )
+        for d in pages.probable_duplicates(request.user, case)
+    ]
 
 
 def _done(request: HttpRequest, case: Case) -> CaseDetailOut:

@@ -60,6 +60,21 @@ class ProposalOut(Schema):
     top3: list[ProposalItem]
 
 
+class DuplicateOut(Schema):
+    """An open case that is probably the same matter; score = text x (0.5 + 0.25 place +
+    0.25 time), each part 0..1 (docs/triage.md, "Duplicates")."""
+
+    case_id: UUID
+    number: str
+    title: str
+    submitted_at: datetime
+    score: float
+    text: float
+    place: float
+    time: float
+    shared_places: list[str]
+
+
 class CaseOut(Schema):
     id: UUID
     number: str

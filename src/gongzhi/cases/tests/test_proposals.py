@@ -4,6 +4,7 @@ kept beside the case either way, and the dispatcher's choice is recorded against
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -25,15 +26,16 @@ TRANSPORT, BUILDING = "交通运输", "城乡建设"
 
 
 @pytest.fixture
-def proposer() -> Iterator[dict]:
+def proposer() -> Iterator[dict[str, Any]]:
     """A stand-in classifier whose answer each test sets; the real one is unhooked."""
-    answer: dict = {}
+    answer: dict[str, Any] = {}
 
     def fake(text: str) -> CategoryProposal | None:
         answer.setdefault("texts", []).append(text)
         if "proposal" not in answer:
             return None
-        return answer["proposal"]
+        found: CategoryProposal = answer["proposal"]
+        return found
 
     saved = list(_proposers)
     _proposers.clear()

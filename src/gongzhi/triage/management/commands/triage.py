@@ -6,6 +6,8 @@
     gongzhi triage activate VERSION
     gongzhi triage list [--json]
     gongzhi triage recipes
+    gongzhi triage hot-issues --data FILE [--top 10] [--min-size 1] [--json]
+    gongzhi triage replies --data FILE [--folds 5] [--repeats 3] [--json]
 
 A model's ID is its version number (1, 2, ...), shown by ``train`` and ``list``.
 """
@@ -88,6 +90,27 @@ class Command(BaseCommand):
         )
         export.add_argument("--out", required=True)
         export.add_argument("--limit", type=int, default=None)
+
+        dup = sub.add_parser(
+            "duplicates", help="Precision and recall of the duplicate finder on labelled pairs."
+        )
+        dup.add_argument("--pairs", required=True, help="CSV: file, id_a, id_b, label, reason")
+        dup.add_argument("--data-dir", required=True, help="the folder the pairs' files are in")
+        dup.add_argument("--folds", type=int, default=5)
+        dup.add_argument("--repeats", type=int, default=10)
+        dup.add_argument("--json", action="store_true")
+
+        hot = sub.add_parser("hot-issues", help="Clusters of related messages, hottest first.")
+        hot.add_argument("--data", required=True, help="CSV like ../shared/data/hot_issues/")
+        hot.add_argument("--top", type=int, default=10)
+        hot.add_argument("--min-size", type=int, default=1, help="fewest messages a cluster has")
+        hot.add_argument("--json", action="store_true")
+
+        rep = sub.add_parser("replies", help="Reply quality against explainable_label (CV).")
+        rep.add_argument("--data", required=True, help="CSV like ../shared/data/replies/")
+        rep.add_argument("--folds", type=int, default=5)
+        rep.add_argument("--repeats", type=int, default=3)
+        rep.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         try:
@@ -236,6 +259,78 @@ class Command(BaseCommand):
         for name, recipe in RECIPES.items():
             mark = "*" if name == DEFAULT else " "
             self.stdout.write(f"{mark} {name}: {json.dumps(recipe.to_json(), ensure_ascii=False)}")
+
+    def _duplicates(self, **o: Any) -> None:
+        from gongzhi.triage.duplicate_evaluation import evaluate_pairs
+
+        if o["folds"] < 2 or o["repeats"] < 1:
+            raise CommandError("--folds must be at least 2 and --repeats at least 1.")
+        report = evaluate_pairs(o["pairs"], o["data_dir"], folds=o["folds"], repeats=o["repeats"])
+        if o["json"]:
+            self.stdout.write(_dump(report))
+            return
+        pairs, finder = report["pairs"], report["finder"]
+        self.stdout.write(
+            f"{pairs['rows']} pairs ({pairs['positive']} the same matter), "
+            f"{pairs['groups']} groups."
+        )
+        for name, part in (
+            ("finder", finder),
+            ("shingle Jaccard", report["baseline_shingle_jaccard"]),
+        ):
+            cv = part["cv"]
+            self.stdout.write(
+                f"{name}: CV ({cv['folds']} folds x {cv['repeats']}) "
+                + ", ".join(
+                    f"{k} {cv[k]['mean']:.3f} ± {cv[k]['std']:.3f}"
+                    for k in ("precision", "recall", "f1")
+                )
+                + f"; chosen threshold median {cv['median_threshold']:.4f}"
+            )
+        at = finder["shipped"]
+        self.stdout.write(
+            f"finder at the shipped threshold {at['threshold']}: precision {at['precision']:.3f}, "
+            f"recall {at['recall']:.3f}, F1 {at['f1']:.3f} (all pairs)."
+        )
+
+    def _hot_issues(self, **o: Any) -> None:
+        from gongzhi.triage.hot_issues import report
+
+        result = report(o["data"], top=o["top"], min_size=o["min_size"])
+        if o["json"]:
+            self.stdout.write(_dump(result))
+            return
+        self.stdout.write(f"{result['messages']} messages, {result['seconds']:.1f} s.")
+        for c in result["clusters"]:
+            self.stdout.write(
+                f"{c['rank']:>3}. heat {c['heat']:.2f}  {c['messages']} messages, "
+                f"{c['posters']} posters, {c['likes']} likes, {c['first_at'][:10]} to "
+                f"{c['last_at'][:10]}  {c['label']}  ids: {' '.join(c['ids'][:12])}"
+            )
+
+    def _replies(self, **o: Any) -> None:
+        from gongzhi.triage.replies import report
+
+        if o["folds"] < 2 or o["repeats"] < 1:
+            raise CommandError("--folds must be at least 2 and --repeats at least 1.")
+        result = report(o["data"], folds=o["folds"], repeats=o["repeats"])
+        if o["json"]:
+            self.stdout.write(_dump(result))
+            return
+        self.stdout.write(
+            f"{result['rows']} replies ({result['explainable']} explainable), "
+            f"{result['folds']} folds x {result['repeats']}, {result['seconds']:.1f} s."
+        )
+        for name in ("score", "logistic_regression", "length_baseline"):
+            part = result[name]
+            self.stdout.write(
+                f"{name}: "
+                + ", ".join(
+                    f"{k} {part[k]['mean']:.3f} ± {part[k]['std']:.3f}"
+                    for k in ("accuracy", "kappa", "explainable_f1", "not_explainable_f1")
+                )
+                + f"; confusion {part['confusion_matrix']}"
+            )
 
 
 def _summary(record: Any) -> dict[str, Any]:
