@@ -95,3 +95,38 @@ def find_duplicates(case: object) -> list[DuplicateProposal]:
     except Exception:  # a finder that fails must not break the case page
         log.exception("the duplicate finder failed")
         return []
+
+
+# --- How well a reply explains itself ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplyJudgement:
+    """A reply judged against the matter: overall score 0..1, whether it probably explains
+    itself, which cues it gives (rule, time, who acts, result) and how many of the matter's
+    questions and demands it answers."""
+
+    score: float
+    is_explainable: bool
+    cues: dict[str, bool]
+    demands: int
+    answered: int
+    relevance: float
+
+
+ReplyJudge = Callable[[str, str], ReplyJudgement | None]
+_reply_judges: list[ReplyJudge] = []
+
+
+def register_reply_judge(judge: ReplyJudge) -> None:
+    _reply_judges.append(judge)
+
+
+def judge_reply(matter: str, reply: str) -> ReplyJudgement | None:
+    if not _reply_judges or not reply.strip():
+        return None
+    try:
+        return _reply_judges[-1](matter, reply)
+    except Exception:  # a judge that fails must not break the case page
+        log.exception("the reply judge failed")
+        return None

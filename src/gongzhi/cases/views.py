@@ -34,6 +34,7 @@ from gongzhi.accounts.queries import AnyUser, is_staff_member
 from gongzhi.cases import forms, pages, policies, queries, services
 from gongzhi.cases.choices import ACTION_LABELS, EVENT_LABELS, STATE_LABELS, Channel
 from gongzhi.cases.models import Case, CaseEvent
+from gongzhi.cases.proposals import judge_reply
 from gongzhi.cases.queries import Queue
 from gongzhi.cases.workflow import Action, State
 from gongzhi.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
@@ -652,6 +653,12 @@ def _render_case(
             "region_json": json.dumps([case.region.boundary] if case.region.boundary else []),
             "pending": pending,
             "is_reporter": policies.is_reporter(user, case),
+            # For staff: does the answer explain itself (triage.replies, docs/triage.md)?
+            "reply_judgement": (
+                judge_reply(f"{case.title}\n{case.description}", case.reply)
+                if case.reply and is_staff_member(user)
+                else None
+            ),
         },
         status=status,
     )

@@ -12,7 +12,7 @@ import-linter contract keeps this app away from other apps' models, even for ann
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from django_stubs_ext import StrOrPromise
 
 from gongzhi.accounts.queries import EVERYWHERE
 from gongzhi.cases.queries import CaseLine, LiveCounts, live_counts, overdue_cases, supervised_cases
+from gongzhi.core.redaction import redact
 from gongzhi.core.scoping import Scope, subtree_q
 from gongzhi.evaluation import queries as figures
 from gongzhi.evaluation.choices import RankingList, RankingSubject
@@ -29,6 +30,7 @@ from gongzhi.evaluation.periods import Period, add_months, month_of
 from gongzhi.evaluation.policies import public_rankings
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.queries import regions_in, subtree_of
+from gongzhi.triage.queries import HotIssueView, hot_issues_for
 
 LIST_LIMIT = 20
 RED, BLACK = RankingList.RED.value, RankingList.BLACK.value
@@ -147,6 +149,7 @@ class CommandCentre:
     trend: list[TrendPoint]
     rankings: list[RankingSummary]
     computed_at: dt.datetime | None
+    hot_issues: list[HotIssueView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -231,15 +234,15 @@ def _area(child: Any, result: Figures) -> AreaScore:
 
 def grid_heat(region: Any, month: dt.date, scheme: Scheme | None = None) -> list[GridHeat]:
     """Cases submitted per grid in the month (from the tallies), grids without cases too.
-    The outlines are read as plain values: a city has thousands of grids."""
-    by_grid = figures.figures_by_child(region, Period.month(month), RegionLevel.GRID, scheme)
-    outlines = dict(
-        subtree_of(region).filter(level=RegionLevel.GRID).values_list("path", "boundary")
+    Plain values throughout: a city has thousands of grids."""
+    counts = figures.submitted_by_child(region, Period.month(month), RegionLevel.GRID)
+    grids = (
+        subtree_of(region)
+        .filter(level=RegionLevel.GRID)
+        .order_by("path")
+        .values_list("pk", "name", "path", "boundary")
     )
-    return [
-        GridHeat(grid.pk, grid.name, int(result["submitted_count"]), outlines.get(grid.path))
-        for grid, result in by_grid.items()
-    ]
+    return [GridHeat(pk, name, counts.get(path, 0), boundary) for pk, name, path, boundary in grids]
 
 
 def trend(region: Any, last: dt.date) -> list[TrendPoint]:
@@ -310,7 +313,16 @@ def command_centre(region: Any, now: dt.datetime) -> CommandCentre:
         trend=trend(region, month),
         rankings=rankings_for(region),
         computed_at=figures.computed_at(Period.month(month)),
+        hot_issues=[_redacted(issue) for issue in hot_issues_for(region.path)],
     )
+
+
+def _redacted(issue: HotIssueView) -> HotIssueView:
+    """Case titles may name people or give an address: the command centre shows them as
+    every other list does (``core.redaction``); the case page shows the rest to those who
+    may see it."""
+    cases = tuple({**c, "title": redact(c["title"])} for c in issue.cases)
+    return replace(issue, cases=cases)
 
 
 def public_region() -> Any:

@@ -87,6 +87,24 @@ def figures_by_child(
     return {child: Figures.of(by_prefix.get(child.path, {}), scheme) for child in children}
 
 
+def submitted_by_child(region: Region, period: Period, level: int) -> dict[str, int]:
+    """Cases submitted in the period per region path at ``level`` inside ``region`` (only
+    regions that had cases): the heat map's numbers, without building figures."""
+    counts: dict[str, int] = defaultdict(int)
+    found = (
+        _tallies(period)
+        .filter(subtree_q("region_path", region.path))
+        .values("region_path")
+        .annotate(n=Sum("submitted_count"))
+        .order_by()
+    )
+    for row in found:
+        segments = str(row["region_path"]).split("/")
+        if len(segments) - 1 >= level:
+            counts["/".join(segments[:level]) + "/"] += int(row["n"] or 0)
+    return dict(counts)
+
+
 def figures_by_unit(
     region: Region, period: Period, scheme: Scheme | None = None
 ) -> dict[Unit, Figures]:

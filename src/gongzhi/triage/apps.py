@@ -8,8 +8,17 @@ class TriageConfig(AppConfig):
     verbose_name = _("Triage")
 
     def ready(self) -> None:
-        from gongzhi.cases.proposals import register_duplicate_finder, register_proposer
-        from gongzhi.triage.services import duplicates_for_case, propose_for_intake
+        from gongzhi.cases.proposals import (
+            register_duplicate_finder,
+            register_proposer,
+            register_reply_judge,
+        )
+        from gongzhi.triage.services import (
+            duplicates_for_case,
+            judge_reply_for_case,
+            propose_for_intake,
+        )
 
         register_proposer(propose_for_intake)
         register_duplicate_finder(duplicates_for_case)
+        register_reply_judge(judge_reply_for_case)

@@ -43,3 +43,21 @@ class ClassifierModel(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version} {self.name}".strip()
+
+
+class HotIssueSnapshot(models.Model):
+    """The hot issues of a region (the city, each district) as last computed: clustering a
+    month of cases takes seconds, so the watcher computes them every few minutes and pages
+    read the snapshot (``queries.hot_issues_for``)."""
+
+    region_path = models.CharField(_("region path"), max_length=255, unique=True)
+    computed_at = models.DateTimeField(_("computed at"))
+    # [{label, keywords, heat, heat_parts, case_count, ..., cases: [{id, number, ...}]}]
+    issues = models.JSONField(_("hot issues"), default=list)
+
+    class Meta:
+        verbose_name = _("hot issue snapshot")
+        verbose_name_plural = _("hot issue snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.region_path} {self.computed_at:%Y-%m-%d %H:%M}"

@@ -246,3 +246,53 @@ def hot_issues_in(
         )
         for c in clusters
     ]
+
+
+@dataclass(frozen=True)
+class HotIssueView:
+    """A hot issue as pages show it: computed at ``computed_at`` for the region or the
+    nearest region above it that has a snapshot, its cases kept to the region's subtree."""
+
+    label: str
+    keywords: tuple[str, ...]
+    heat: float
+    case_count: int
+    recent_count: int
+    earlier_count: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    cases: tuple[dict[str, str], ...]
+    computed_at: dt.datetime
+
+
+def hot_issues_for(region_path: str, *, top: int = 10) -> list[HotIssueView]:
+    """The latest snapshot's hot issues of a region's subtree (one query). A street reads
+    its district's snapshot and keeps the issues with at least two cases inside it."""
+    from gongzhi.triage.models import HotIssueSnapshot
+
+    segments = [s for s in region_path.split("/") if s]
+    paths = ["".join(f"{s}/" for s in segments[:n]) for n in range(1, len(segments) + 1)]
+    found = {s.region_path: s for s in HotIssueSnapshot.objects.filter(region_path__in=paths)}
+    snapshot = next((found[p] for p in reversed(paths) if p in found), None)
+    if snapshot is None:
+        return []
+    views: list[HotIssueView] = []
+    for issue in snapshot.issues:
+        cases = tuple(c for c in issue["cases"] if c["region_path"].startswith(region_path))
+        if len(cases) < 2:
+            continue
+        views.append(
+            HotIssueView(
+                label=issue["label"],
+                keywords=tuple(issue["keywords"]),
+                heat=issue["heat"],
+                case_count=len(cases),
+                recent_count=issue["recent_count"],
+                earlier_count=issue["earlier_count"],
+                first_at=dt.datetime.fromisoformat(issue["first_at"]),
+                last_at=dt.datetime.fromisoformat(issue["last_at"]),
+                cases=cases,
+                computed_at=snapshot.computed_at,
+            )
+        )
+    return views[:top]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.cases.models import Category
-from gongzhi.cases.proposals import CategoryProposal, DuplicateProposal
+from gongzhi.cases.proposals import CategoryProposal, DuplicateProposal, ReplyJudgement
 from gongzhi.core.audit import record_audit
 from gongzhi.triage import classifier
 from gongzhi.triage.choices import TriageAuditAction
@@ -181,3 +181,63 @@ def duplicates_for_case(case: Any) -> list[DuplicateProposal]:
         )
         for found in duplicate_candidates(case)
     ]
+
+
+def refresh_hot_issues(now: Any = None, *, max_level: int = 2) -> int:
+    """Recompute the hot issues of the city and of every district (regions down to
+    ``max_level``) and keep them as snapshots; returns how many regions were computed.
+    Idempotent; the tallies watcher runs it every few minutes."""
+    from gongzhi.territory.models import Region
+    from gongzhi.triage.models import HotIssueSnapshot
+    from gongzhi.triage.queries import hot_issues_in
+
+    now = now or timezone.now()
+    paths = list(
+        Region.objects.filter(level__lte=max_level).order_by("path").values_list("path", flat=True)
+    )
+    for path in paths:
+        issues = [
+            {
+                "label": issue.label,
+                "keywords": list(issue.keywords),
+                "heat": round(issue.heat, 4),
+                "heat_parts": {k: round(v, 4) for k, v in issue.heat_parts.items()},
+                "case_count": issue.case_count,
+                "poster_count": issue.poster_count,
+                "recent_count": issue.recent_count,
+                "earlier_count": issue.earlier_count,
+                "first_at": issue.first_at.isoformat(),
+                "last_at": issue.last_at.isoformat(),
+                "cases": [
+                    {
+                        "id": str(c.id),
+                        "number": c.number,
+                        "title": c.title,
+                        "region_path": c.region_path,
+                        "submitted_at": c.submitted_at.isoformat(),
+                        "state": c.state,
+                    }
+                    for c in issue.cases
+                ],
+            }
+            for issue in hot_issues_in(path, now)
+        ]
+        HotIssueSnapshot.objects.update_or_create(
+            region_path=path, defaults={"computed_at": now, "issues": issues}
+        )
+    return len(paths)
+
+
+def judge_reply_for_case(matter: str, reply: str) -> ReplyJudgement:
+    """``replies.score_reply`` in the shape the case page takes."""
+    from gongzhi.triage.replies import score_reply
+
+    found = score_reply(matter, reply)
+    return ReplyJudgement(
+        score=found.score,
+        is_explainable=found.is_explainable,
+        cues=dict(found.cues),
+        demands=found.demands,
+        answered=found.answered,
+        relevance=found.relevance,
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.utils import timezone
 
 from gongzhi.cases.tests.test_dashboard_queries import raise_case
 from gongzhi.dashboards.templatetags.dashboards import change_of, percent, points
@@ -121,7 +122,7 @@ def test_query_counts_are_pinned(tallied: World, at_now: None, django_assert_num
     # (one more query, for the entries, once a ranking is published).
     with django_assert_num_queries(23):
         assert leader.get("/command/").status_code == 200
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         assert anonymous.get("/public/").status_code == 200
 
 
@@ -134,3 +135,52 @@ def test_figures_read_as_people_expect():
         "—",
     )
     assert (change_of(Decimal("20.50"), 2), change_of(-68.5)) == ("+20.50", "−68.5")
+
+
+def test_the_command_centre_shows_hot_issues_from_the_latest_snapshot(world: World):
+    """Hot issues are computed in the background (triage.services.refresh_hot_issues); the
+    page reads the district's snapshot and redacts the titles like every other list."""
+    from gongzhi.triage.models import HotIssueSnapshot
+
+    case = raise_case(world, timezone.now(), world.grid_1, "门口垃圾")
+    HotIssueSnapshot.objects.create(
+        region_path=world.district_1.path,
+        computed_at=timezone.now(),
+        issues=[
+            {
+                "label": "华东湾 垃圾",
+                "keywords": ["垃圾"],
+                "heat": 3.5,
+                "heat_parts": {"posters": 2.2},
+                "case_count": 2,
+                "poster_count": 2,
+                "recent_count": 2,
+                "earlier_count": 0,
+                "first_at": timezone.now().isoformat(),
+                "last_at": timezone.now().isoformat(),
+                "cases": [
+                    {
+                        "id": str(case.pk),
+                        "number": case.number,
+                        "title": "联系人13800138000门口垃圾",
+                        "region_path": world.grid_1.path,
+                        "submitted_at": timezone.now().isoformat(),
+                        "state": "submitted",
+                    },
+                    {
+                        "id": str(case.pk),
+                        "number": "20260101-00002",
+                        "title": "门口垃圾",
+                        "region_path": world.community_1.path,
+                        "submitted_at": timezone.now().isoformat(),
+                        "state": "submitted",
+                    },
+                ],
+            }
+        ],
+    )
+    page = client_for("district_leader").get("/command/").content.decode()
+    assert 'data-testid="hot-issue"' in page
+    assert "华东湾 垃圾" in page
+    assert case.number in page
+    assert "13800138000" not in page

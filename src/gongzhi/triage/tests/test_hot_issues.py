@@ -262,3 +262,35 @@ def test_a_slice_of_the_shared_data():
     heats = [c.heat.heat for c in clusters]
     assert heats == sorted(heats, reverse=True)
     assert h.hot_issues(list(reversed(messages)), top=None) == clusters
+
+
+@pytest.mark.django_db
+def test_snapshots_of_the_city_and_districts_serve_every_region(
+    world: World, django_assert_num_queries
+):
+    from gongzhi.triage.models import HotIssueSnapshot
+    from gongzhi.triage.queries import hot_issues_for
+    from gongzhi.triage.services import refresh_hot_issues
+
+    now = timezone.now()
+    noise = [
+        _submit(world, m.title, m.text, now - dt.timedelta(days=6 - i))
+        for i, m in enumerate(MESSAGES[:4])
+    ]
+    # The city and its 2 districts in the small demo city.
+    assert refresh_hot_issues(now) == 3
+    assert HotIssueSnapshot.objects.count() == 3
+    assert refresh_hot_issues(now) == 3  # idempotent: still one snapshot per region
+    assert HotIssueSnapshot.objects.count() == 3
+
+    with django_assert_num_queries(1):
+        street = hot_issues_for(world.street_1.path)
+    assert [[c["id"] for c in i.cases] for i in street] == [[str(c.id) for c in noise]]
+    assert street[0].label == "春晓花园 工地 施工 春晓"
+    assert street[0].computed_at == now
+    assert street[0].case_count == 4
+    # The other district: no case of the cluster there.
+    assert hot_issues_for(world.street_of_district_2.path) == []
+    # No snapshot at all: nothing, not an error.
+    HotIssueSnapshot.objects.all().delete()
+    assert hot_issues_for(world.grid_1.path) == []

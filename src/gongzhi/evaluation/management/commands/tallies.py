@@ -11,14 +11,17 @@ from django.db import close_old_connections
 
 from gongzhi.evaluation.assessments import mark_overdue_rectifications
 from gongzhi.evaluation.tallies import rebuild_tallies, refresh_tallies
+from gongzhi.triage.services import refresh_hot_issues
 
 log = logging.getLogger("gongzhi.evaluation")
+# Hot issues (triage) are clustered from a month of cases: seconds, so every ten minutes.
+HOT_EVERY = 600.0
 
 
 class Command(BaseCommand):
     help = (
-        "Refresh the monthly tallies behind figures and rankings (only changed months), and "
-        "mark rectifications past their deadline."
+        "Refresh the monthly tallies behind figures and rankings (only changed months), mark "
+        "rectifications past their deadline, and (with --watch) recompute hot issues."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,11 +34,15 @@ class Command(BaseCommand):
             report = rebuild_tallies()
             self.stdout.write(f"rebuilt {len(report.months)} months, {report.rows} rows")
             return
+        last_hot: float | None = None
         while True:
             close_old_connections()
             try:
                 report = refresh_tallies()
                 mark_overdue_rectifications()
+                if watch and (last_hot is None or time.monotonic() - last_hot >= HOT_EVERY):
+                    refresh_hot_issues()
+                    last_hot = time.monotonic()
             except Exception:  # keep watching: a database blip must not stop the figures
                 log.exception("tally refresh failed; retrying")
             else:
