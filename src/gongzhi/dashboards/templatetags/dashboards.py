@@ -8,6 +8,8 @@ from typing import Any
 from django import template
 from django.utils.formats import number_format
 
+from gongzhi.accounts.choices import Capability
+from gongzhi.accounts.queries import units_with
 from gongzhi.evaluation.policies import can_view_evaluation
 
 register = template.Library()
@@ -20,6 +22,14 @@ def can_see_command_centre(context: dict[str, Any]) -> bool:
     read for the header, so this asks the database nothing more)."""
     user = context.get("user")
     return user is not None and can_view_evaluation(user)
+
+
+@register.simple_tag(takes_context=True)
+def has_rectifications(context: dict[str, Any]) -> bool:
+    """For the site header: the person carries out rectifications for a unit (no query:
+    memberships are read for the header already)."""
+    user = context.get("user")
+    return user is not None and bool(units_with(user, Capability.RECTIFY))
 
 
 @register.filter

@@ -184,3 +184,14 @@ def test_the_command_centre_shows_hot_issues_from_the_latest_snapshot(world: Wor
     assert "华东湾 垃圾" in page
     assert case.number in page
     assert "13800138000" not in page
+
+
+def test_the_header_leads_each_person_to_their_figures_or_rectifications(world: World):
+    pages = {p: client_for(p).get("/").content.decode() for p in ("handler", "district_leader")}
+    assert 'data-testid="rectifications-link"' in pages["handler"]
+    assert 'data-testid="command-centre-link"' not in pages["handler"]
+    assert 'data-testid="command-centre-link"' in pages["district_leader"]
+    assert 'data-testid="rectifications-link"' not in pages["district_leader"]
+    resident = client_for("resident").get("/").content.decode()
+    assert "rectifications-link" not in resident
+    assert "command-centre-link" not in resident
