@@ -13,7 +13,7 @@ from django.utils import timezone
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.queries import AnyUser, scope_of, units_with
 from gongzhi.cases.choices import Warning
-from gongzhi.cases.models import Case, CaseEvent
+from gongzhi.cases.models import OPEN_STATE_VALUES, Case, CaseEvent
 from gongzhi.cases.policies import cases_visible_to
 from gongzhi.cases.workflow import OPEN_STATES, State
 from gongzhi.core.redaction import redact
@@ -111,11 +111,13 @@ class LiveCounts:
 def live_counts(scope: Scope, now: dt.datetime) -> LiveCounts:
     """The counters of the command centre for the cases located in ``scope``: two queries."""
     in_scope = Case.objects.filter(scope.q("region_path"))
-    found = in_scope.filter(state__in=[s.value for s in OPEN_STATES]).aggregate(
-        open_count=Count("pk"),
-        near_deadline_count=Count("pk", filter=Q(warning=Warning.YELLOW)),
-        overdue_count=Count("pk", filter=Q(warning=Warning.RED)),
-        supervised_count=Count("pk", filter=Q(is_supervised=True)),
+    # Counting a column of the partial index cases_case_open_path (never null), PostgreSQL
+    # answers from the index alone; Count("pk") would read the table for the ids.
+    found = in_scope.filter(state__in=OPEN_STATE_VALUES).aggregate(
+        open_count=Count("region_path"),
+        near_deadline_count=Count("region_path", filter=Q(warning=Warning.YELLOW)),
+        overdue_count=Count("region_path", filter=Q(warning=Warning.RED)),
+        supervised_count=Count("region_path", filter=Q(is_supervised=True)),
     )
     midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     today = in_scope.filter(submitted_at__gte=midnight, submitted_at__lte=now).count()
@@ -173,7 +175,7 @@ def overdue_cases(scope: Scope, *, limit: int = 20) -> list[CaseLine]:
     found = Case.objects.filter(
         scope.q("region_path"),
         warning=Warning.RED,
-        state__in=[s.value for s in OPEN_STATES],
+        state__in=OPEN_STATE_VALUES,
     ).order_by("due_at", "number")
     return _lines(found, limit)
 
@@ -183,6 +185,6 @@ def supervised_cases(scope: Scope, *, limit: int = 20) -> list[CaseLine]:
     found = Case.objects.filter(
         scope.q("region_path"),
         is_supervised=True,
-        state__in=[s.value for s in OPEN_STATES],
+        state__in=OPEN_STATE_VALUES,
     ).order_by(F("due_at").asc(nulls_last=True), "number")
     return _lines(found, limit)

@@ -1,7 +1,8 @@
 """Evaluation: monthly roll-ups of what happened to cases, score schemes, frozen rankings.
 
 ``Tally`` rows are the incremental roll-up (ADR 0005): one row per month x region (where the
-matter is) x unit (who had it), holding counters, never rates. Figures for any region
+matter is) x unit (who had it), holding counters, never rates; ``AreaTally`` the same summed
+to streets, for figures at street level and above. Figures for any region
 subtree, unit and run of months are sums of a few thousand rows, whatever the number of
 cases. ``tallies.refresh_tallies`` recomputes only the months that changed.
 """
@@ -41,12 +42,11 @@ COUNTERS = (
 )
 
 
-class Tally(models.Model):
+class Counters(models.Model):
+    """The counters of a roll-up row (docs/evaluation.md lists what each counts)."""
+
     month = models.DateField(_("month"))  # the first day of the month
     region_path = PathField(_("region path"))
-    unit = models.ForeignKey(
-        "territory.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
     submitted_count = models.PositiveIntegerField(default=0)
     repeat_count = models.PositiveIntegerField(default=0)
     assigned_count = models.PositiveIntegerField(default=0)
@@ -65,6 +65,18 @@ class Tally(models.Model):
     basically_satisfied_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class Tally(Counters):
+    """One month x the region where the matters are (as deep as the cases are: usually a
+    grid) x the unit that had them."""
+
+    unit = models.ForeignKey(
+        "territory.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
         verbose_name = _("tally")
         verbose_name_plural = _("tallies")
         indexes = [
@@ -74,6 +86,24 @@ class Tally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.region_path} {self.unit_id}"
+
+
+class AreaTally(Counters):
+    """The same counters summed to one month x street (cases located above a street keep
+    their own path): a city's figures, trends and street rankings read a few dozen rows a
+    month instead of tens of thousands. Written with the month's tallies, never apart."""
+
+    class Meta:
+        verbose_name = _("area tally")
+        verbose_name_plural = _("area tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "region_path"], name="evaluation_areatally_month_path"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.region_path}"
 
 
 class TalliedMonth(models.Model):

@@ -7,13 +7,22 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 
 from gongzhi.core.scoping import Scope, subtree_q
 from gongzhi.evaluation.indicators import Figures, Scheme
-from gongzhi.evaluation.models import COUNTERS, Ranking, ScoreScheme, TalliedMonth, Tally
+from gongzhi.evaluation.models import (
+    COUNTERS,
+    AreaTally,
+    Ranking,
+    ScoreScheme,
+    TalliedMonth,
+    Tally,
+)
 from gongzhi.evaluation.periods import Period
+from gongzhi.evaluation.tallies import AREA_DEPTH
 from gongzhi.territory.models import Region, Unit
 
 SCHEME_FIELDS = tuple(Scheme.__dataclass_fields__)
@@ -37,14 +46,22 @@ def _tallies(period: Period) -> QuerySet[Tally]:
     return Tally.objects.filter(month__gte=period.first, month__lte=period.last)
 
 
-def _sum(rows: QuerySet[Tally]) -> dict[str, float]:
+def _rows(period: Period, depth: int) -> QuerySet[Any]:
+    """The roll-up rows that answer at ``depth`` (region level): the street sums
+    (``AreaTally``) down to streets, the full tallies below."""
+    if depth <= AREA_DEPTH:
+        return AreaTally.objects.filter(month__gte=period.first, month__lte=period.last)
+    return _tallies(period)
+
+
+def _sum(rows: QuerySet[Any]) -> dict[str, float]:
     found = rows.aggregate(**{name: Sum(name) for name in COUNTERS})
     return {name: found[name] or 0 for name in COUNTERS}
 
 
 def figures_for_region(region: Region, period: Period, scheme: Scheme | None = None) -> Figures:
     """Everything that happened to cases located in ``region``'s subtree."""
-    rows = _tallies(period).filter(subtree_q("region_path", region.path))
+    rows = _rows(period, region.level).filter(subtree_q("region_path", region.path))
     return Figures.of(_sum(rows), scheme or scheme_for(region))
 
 
@@ -54,7 +71,7 @@ def figures_for_unit(unit: Unit, period: Period, scheme: Scheme | None = None) -
     return Figures.of(_sum(rows), scheme or scheme_for(unit.region))
 
 
-def _grouped(rows: QuerySet[Tally], *keys: str) -> dict[tuple[object, ...], dict[str, float]]:
+def _grouped(rows: QuerySet[Any], *keys: str) -> dict[tuple[object, ...], dict[str, float]]:
     sums: dict[tuple[object, ...], dict[str, float]] = {}
     found = rows.values(*keys).annotate(**{f"s_{n}": Sum(n) for n in COUNTERS}).order_by()
     for row in found:
@@ -75,7 +92,9 @@ def figures_by_child(
     )
     by_prefix: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
     depth = level  # a path at level L has L segments
-    sums = _grouped(_tallies(period).filter(subtree_q("region_path", region.path)), "region_path")
+    sums = _grouped(
+        _rows(period, level).filter(subtree_q("region_path", region.path)), "region_path"
+    )
     for (path,), counts in sums.items():
         segments = str(path).split("/")
         if len(segments) - 1 < depth:
@@ -92,7 +111,7 @@ def submitted_by_child(region: Region, period: Period, level: int) -> dict[str, 
     regions that had cases): the heat map's numbers, without building figures."""
     counts: dict[str, int] = defaultdict(int)
     found = (
-        _tallies(period)
+        _rows(period, level)
         .filter(subtree_q("region_path", region.path))
         .values("region_path")
         .annotate(n=Sum("submitted_count"))
@@ -121,7 +140,9 @@ def figures_by_unit(
 def monthly_figures(region: Region, period: Period) -> list[tuple[dt.date, Figures]]:
     """One ``Figures`` per month of the period (for trend charts), months without cases too."""
     scheme = scheme_for(region)
-    sums = _grouped(_tallies(period).filter(subtree_q("region_path", region.path)), "month")
+    sums = _grouped(
+        _rows(period, region.level).filter(subtree_q("region_path", region.path)), "month"
+    )
     return [(month, Figures.of(sums.get((month,), {}), scheme)) for month in period.months()]
 
 

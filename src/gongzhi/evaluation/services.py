@@ -18,9 +18,9 @@ from gongzhi.core.errors import Conflict, InvalidInput, PermissionDenied
 from gongzhi.evaluation import policies, queries
 from gongzhi.evaluation.choices import EvaluationAuditAction, RankingList, RankingSubject
 from gongzhi.evaluation.indicators import Figures, Scheme
-from gongzhi.evaluation.models import Ranking, RankingEntry, ScoreScheme
+from gongzhi.evaluation.models import Ranking, RankingEntry, ScoreScheme, TalliedMonth
 from gongzhi.evaluation.periods import Period, month_of
-from gongzhi.evaluation.tallies import refresh_tallies
+from gongzhi.evaluation.tallies import store_month
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region, Unit
 from gongzhi.territory.policies import acting_role
@@ -176,15 +176,22 @@ def publish_ranking(
     correction_reason: str = "",
     now: dt.datetime | None = None,
 ) -> Ranking:
-    """Compute and freeze the monthly ranking of ``subject`` within ``region``. Only a month
-    that has ended may be published. Publishing again is a correction: it needs a reason,
-    makes a new version and keeps the old one (no longer current)."""
+    """Freeze the monthly ranking of ``subject`` within ``region`` from the month's tallies as
+    last computed (``Ranking.computed_at``). Only a month that has ended may be published.
+    Publishing again is a correction: it needs a reason, makes a new version and keeps the
+    old one (no longer current)."""
     now = now or timezone.now()
     if not policies.can_publish_rankings(actor, region):
         raise PermissionDenied(_("You may not publish rankings for this region."))
     if month >= month_of(now):
         raise InvalidInput(_("Only a month that has ended can be ranked."))
-    refresh_tallies(now)
+    # The figures as the tallies watcher last computed them (every minute; the ranking says
+    # as of when): refreshing here would recompute the current month on every publication.
+    tallied = TalliedMonth.objects.filter(month=month).first()
+    computed_at = tallied.computed_at if tallied else None
+    if computed_at is None:
+        store_month(month, now)
+        computed_at = now
     scheme, entries = draft_ranking(region, month, subject)
     with transaction.atomic():
         current = (
@@ -216,7 +223,7 @@ def publish_ranking(
             is_current=True,
             correction_reason=reason[:2000],
             scheme=scheme.as_json(),
-            computed_at=now,
+            computed_at=computed_at,
             published_at=now,
             published_by=cast(User, actor),  # can_publish_rankings: a signed-in person
         )

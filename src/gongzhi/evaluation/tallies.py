@@ -20,14 +20,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.utils import timezone
 
 from gongzhi.cases.choices import Resolution, Satisfaction
 from gongzhi.cases.models import Assignment, Case
 from gongzhi.cases.workflow import State
-from gongzhi.evaluation.models import COUNTERS, TalliedMonth, Tally, TallyWatermark
+from gongzhi.evaluation.models import (
+    COUNTERS,
+    AreaTally,
+    TalliedMonth,
+    Tally,
+    TallyWatermark,
+)
 from gongzhi.evaluation.periods import Period, add_months, month_of
 
 # Commits can land this long after the ``updated_at`` they wrote.
@@ -118,12 +124,43 @@ def compute_month(month: dt.date, now: dt.datetime) -> list[Tally]:
     ]
 
 
+# Streets are level 3: a path of three codes.
+AREA_DEPTH = 3
+
+
+def area_path(path: str) -> str:
+    """The street a region path lies in (or the path itself when it is above a street)."""
+    segments = [p for p in path.split("/") if p]
+    return "".join(f"{p}/" for p in segments[:AREA_DEPTH])
+
+
+def areas_of(tallies: list[Tally]) -> list[AreaTally]:
+    """The month's tallies summed per street (``AreaTally``)."""
+    sums: dict[tuple[dt.date, str], dict[str, Any]] = {}
+    for tally in tallies:
+        key = (tally.month, area_path(tally.region_path))
+        target = sums.setdefault(key, dict.fromkeys(COUNTERS, 0))
+        for name in COUNTERS:
+            target[name] += getattr(tally, name)
+    return [
+        AreaTally(month=month, region_path=path, **counters)
+        for (month, path), counters in sorted(sums.items())
+    ]
+
+
 def store_month(month: dt.date, now: dt.datetime) -> int:
-    """Recompute and replace the tallies of ``month``; returns how many rows it has."""
-    tallies = compute_month(month, now)
+    """Recompute and replace the tallies of ``month`` (and its area tallies); returns how
+    many tally rows it has."""
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A month of a big city is ~150,000 cases: group them in memory, not on disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+        tallies = compute_month(month, now)
         Tally.objects.filter(month=month).delete()
+        AreaTally.objects.filter(month=month).delete()
         Tally.objects.bulk_create(tallies, batch_size=2000)
+        AreaTally.objects.bulk_create(areas_of(tallies), batch_size=2000)
         TalliedMonth.objects.update_or_create(month=month, defaults={"computed_at": now})
     return len(tallies)
 
@@ -180,5 +217,6 @@ def rebuild_tallies(now: dt.datetime | None = None) -> RefreshReport:
         TallyWatermark.objects.select_for_update().get_or_create(pk=1)
         TallyWatermark.objects.filter(pk=1).update(seen_until=None)
         Tally.objects.all().delete()
+        AreaTally.objects.all().delete()
         TalliedMonth.objects.all().delete()
     return refresh_tallies(now)

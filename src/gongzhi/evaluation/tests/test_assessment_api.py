@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from django.test import Client
+from django.utils import translation
 
 from gongzhi.accounts.services import issue_personal_token
 from gongzhi.demo.build import DEMO_PASSWORD
@@ -19,6 +21,14 @@ from gongzhi.evaluation.tests.assessment_fixtures import (
     scored_system,
     subject_item,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read messages in English (the msgids); the site itself speaks Chinese."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 def api(persona: str) -> Client:

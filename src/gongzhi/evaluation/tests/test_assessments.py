@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from gongzhi.cases.models import Case
 from gongzhi.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -41,6 +42,15 @@ from gongzhi.evaluation.tests.assessment_fixtures import (
 from gongzhi.evaluation.tests.fixtures import NOW
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Unit
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read messages in English (the msgids); the site itself speaks Chinese."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"0" * 64

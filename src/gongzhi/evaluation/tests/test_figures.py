@@ -221,3 +221,20 @@ def test_a_late_change_to_an_old_case_reaches_its_months(tallied: World, world: 
     assert report.months == [dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 4, 1)]
     assert queries.figures_for_region(world.district_1, FEBRUARY)["rated_count"] == 0
     assert queries.figures_for_region(world.district_1, MARCH)["rated_count"] == 3
+
+
+def test_area_tallies_are_the_tallies_summed_to_streets(tallied: World):
+    """District and street figures read AreaTally, grid figures Tally: every case of
+    明湖区 in March lies in grid 1, so all three agree."""
+    from gongzhi.evaluation.models import AreaTally
+
+    district = queries.figures_for_region(tallied.district_1, MARCH)
+    street = queries.figures_for_region(tallied.street_1, MARCH)
+    grid = queries.figures_for_region(tallied.grid_1, MARCH)
+    assert district.counts == street.counts == grid.counts
+    assert set(
+        AreaTally.objects.filter(month=MARCH.first).values_list("region_path", flat=True)
+    ) == {
+        tallied.street_1.path,
+        tallied.street_of_district_2.path,
+    }

@@ -14,6 +14,7 @@ from gongzhi.demo.testing import World
 from gongzhi.evaluation import policies, services
 from gongzhi.evaluation.indicators import Figures, Scheme
 from gongzhi.evaluation.models import Ranking, RankingEntry, ScoreScheme
+from gongzhi.evaluation.tallies import refresh_tallies
 from gongzhi.evaluation.tests.fixtures import NOW, load_cases
 
 MARCH = dt.date(2026, 3, 1)
@@ -71,6 +72,7 @@ def test_publishing_again_needs_a_reason_and_keeps_the_first_version(cases: Worl
         satisfaction="satisfied", updated_at=NOW + dt.timedelta(minutes=1)
     )
     later = NOW + dt.timedelta(minutes=2)
+    refresh_tallies(later)  # what the tallies watcher does every minute
     second = services.publish_ranking(
         cases.city,
         month=MARCH,
