@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -40,14 +40,22 @@ from gongzhi.evaluation import policies, queries
 from gongzhi.evaluation.choices import RankingList, RankingSubject
 from gongzhi.evaluation.indicators import INDICATORS, Figures, change
 from gongzhi.evaluation.models import Ranking, RankingEntry
-from gongzhi.evaluation.periods import Period, add_months, month_of, parse_month
+from gongzhi.evaluation.pages import (
+    HOURS,
+    NOTHING,
+    last_full_month,
+    period_from,
+    score_change,
+    show_change,
+    show_score_change,
+    show_value,
+)
+from gongzhi.evaluation.periods import Period, parse_month
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region
 
-HOURS = "average_handling_hours"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERCENT = "0.0%"
-NOTHING = "—"
 
 
 # --- Content -----------------------------------------------------------------------------------
@@ -120,12 +128,6 @@ def _subject(name: str, figures: Figures) -> SubjectLine:
     )
 
 
-def _score_change(current: Figures, before: Figures) -> Decimal | None:
-    if current.score is None or before.score is None:
-        return None
-    return current.score - before.score
-
-
 def figures_report(region: Region, period: Period) -> FiguresReport:
     """Every indicator of ``region`` with month on month and year on year, the regions one
     level below (streets below a city or district) and the units, for ``period``."""
@@ -148,8 +150,8 @@ def figures_report(region: Region, period: Period) -> FiguresReport:
         case_count=current.case_count,
         score=current.score,
         grade=current.grade or "",
-        score_mom=_score_change(current, previous),
-        score_yoy=_score_change(current, year_before),
+        score_mom=score_change(current, previous),
+        score_yoy=score_change(current, year_before),
         indicators=[
             IndicatorLine(
                 name,
@@ -213,34 +215,8 @@ def title_of(report: FiguresReport) -> str:
     return f"{report.region_name} · {report.period_label} · {as_of(report.computed_at)}"
 
 
-def fixed(value: float, *, sign: bool = False) -> str:
-    """One decimal place, halves rounded up (218.25 > "218.3"), as people round."""
-    shown = Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    if not shown:
-        return f"{abs(shown)}"  # no "-0.0" or "+0.0"
-    return f"{shown:+}" if sign else f"{shown}"
-
-
-def show_value(name: str, value: float | None) -> str:
-    if value is None:
-        return NOTHING
-    return fixed(value) if name == HOURS else f"{fixed(value * 100)}%"
-
-
-def show_change(name: str, delta: float | None) -> str:
-    if delta is None:
-        return NOTHING
-    if name == HOURS:
-        return _("%(value)s h") % {"value": fixed(delta, sign=True)}
-    return _("%(value)s pp") % {"value": fixed(delta * 100, sign=True)}
-
-
 def show_score(score: Decimal | None) -> str:
     return NOTHING if score is None else str(score)
-
-
-def show_score_change(delta: Decimal | None) -> str:
-    return NOTHING if delta is None else f"{delta:+.2f}"
 
 
 # --- Excel -------------------------------------------------------------------------------------
@@ -535,17 +511,6 @@ def _region(request: HttpRequest) -> Region:
     return region
 
 
-def _last_full_month() -> dt.date:
-    return add_months(month_of(timezone.now()), -1)
-
-
-def _period(params: QueryDict) -> Period:
-    start, end = params.get("from", "").strip(), params.get("to", "").strip()
-    if not start and not end:
-        return Period.month(_last_full_month())
-    return Period.parse(start or end, end or None)
-
-
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -556,7 +521,7 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
 def figures_xlsx(request: HttpRequest) -> HttpResponse:
     """The figures page as a workbook (same ``?region=&from=&to=``)."""
     region = _region(request)
-    period = _period(request.GET)
+    period = period_from(request.GET)
     book = figures_workbook(figures_report(region, period))
     name = f"figures-{region.code}-{period.first:%Y%m}-{period.last:%Y%m}.xlsx"
     return _download(workbook_bytes(book), XLSX, name)
@@ -577,7 +542,7 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
     """The monthly report (``?region=&month=YYYY-MM``; the last full month by default)."""
     region = _region(request)
     text = request.GET.get("month", "").strip()
-    month = parse_month(text) if text else _last_full_month()
+    month = parse_month(text) if text else last_full_month()
     report = monthly_report(request.user, region, month)
     name = f"report-{region.code}-{month:%Y%m}.pdf"
     return _download(report_pdf_bytes(report), "application/pdf", name)

@@ -8,16 +8,14 @@ names a person: figures are aggregates of regions and units.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -29,23 +27,16 @@ from gongzhi.core.errors import InvalidInput, PermissionDenied
 from gongzhi.evaluation import policies, queries
 from gongzhi.evaluation.forms import region_choices
 from gongzhi.evaluation.indicators import HIGHER_IS_BETTER, INDICATORS, Figures, change
-from gongzhi.evaluation.periods import Period, add_months, month_of
+from gongzhi.evaluation.pages import (
+    period_from,
+    score_change,
+    show_change,
+    show_score_change,
+    show_value,
+)
+from gongzhi.evaluation.periods import Period
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region
-
-HOURS = "average_handling_hours"
-
-
-def last_full_month(now: dt.datetime | None = None) -> dt.date:
-    return add_months(month_of(now or timezone.now()), -1)
-
-
-def period_from(params: QueryDict) -> Period:
-    """``?from=YYYY-MM&to=YYYY-MM`` (either may be left out); the last full month if both are."""
-    start, end = params.get("from", "").strip(), params.get("to", "").strip()
-    if not start and not end:
-        return Period.month(last_full_month())
-    return Period.parse(start or end, end or None)
 
 
 def require_evaluation(user: AnyUser) -> None:
@@ -76,47 +67,12 @@ def child_level(region: Region) -> int | None:
 # --- Display -----------------------------------------------------------------------------------
 
 
-def fixed(value: float, *, sign: bool = False) -> str:
-    """One decimal place, halves rounded up (218.25 > "218.3"), as people round."""
-    shown = Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    if not shown:
-        return f"{abs(shown)}"  # no "-0.0" or "+0.0"
-    return f"{shown:+}" if sign else f"{shown}"
-
-
-def show_value(name: str, value: float | None) -> str:
-    if value is None:
-        return "—"
-    if name == HOURS:
-        return fixed(value)
-    return f"{fixed(value * 100)}%"
-
-
-def show_change(name: str, delta: float | None) -> str:
-    """Percentage points for rates, hours for the handling time."""
-    if delta is None:
-        return "—"
-    if name == HOURS:
-        return _("%(value)s h") % {"value": fixed(delta, sign=True)}
-    return _("%(value)s pp") % {"value": fixed(delta * 100, sign=True)}
-
-
 def trend(name: str, delta: float | Decimal | None) -> str:
     """``better``, ``worse`` or ``""`` (no change, or nothing to compare)."""
     if delta is None or delta == 0:
         return ""
     higher_is_better = name in HIGHER_IS_BETTER or name == "score"
     return "better" if (delta > 0) == higher_is_better else "worse"
-
-
-def score_change(current: Figures, before: Figures) -> Decimal | None:
-    if current.score is None or before.score is None:
-        return None
-    return current.score - before.score
-
-
-def show_score_change(delta: Decimal | None) -> str:
-    return "—" if delta is None else f"{delta:+.2f}"
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ from gongzhi.evaluation.choices import RankingList, RankingSubject
 from gongzhi.evaluation.forms import PublishForm, SchemeForm
 from gongzhi.evaluation.indicators import INDICATORS, Scheme
 from gongzhi.evaluation.models import Ranking, RankingEntry, ScoreScheme
+from gongzhi.evaluation.pages import last_full_month, show_value
 from gongzhi.evaluation.periods import Period
-from gongzhi.evaluation.views.figures import last_full_month, require_evaluation, show_value
+from gongzhi.evaluation.views.figures import require_evaluation
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region
 
