@@ -61,6 +61,7 @@ PDF = b"%PDF-1.7\n" + b"0" * 32
 COVERED_VIEWS = {
     "systems",
     "system",
+    "system_xlsx",
     "system_action",
     "generate_rectifications",
     "assessment",
@@ -221,6 +222,13 @@ VIEW_ROWS = [
         "GET",
         active,
         lambda c: f"/evaluation/systems/{c.system.pk}/",
+        table(200, VIEWERS, VIEWERS),
+    ),
+    Row(
+        "results as Excel",
+        "GET",
+        active,
+        lambda c: f"/evaluation/systems/{c.system.pk}.xlsx",
         table(200, VIEWERS, VIEWERS),
     ),
     Row(

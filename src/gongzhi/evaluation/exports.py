@@ -36,10 +36,11 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from gongzhi.accounts.queries import AnyUser
 from gongzhi.core.errors import PermissionDenied
-from gongzhi.evaluation import policies, queries
+from gongzhi.evaluation import assessment_policies, assessment_queries, policies, queries
+from gongzhi.evaluation.assessment_queries import ResultRow
 from gongzhi.evaluation.choices import RankingList, RankingSubject
 from gongzhi.evaluation.indicators import INDICATORS, Figures, change
-from gongzhi.evaluation.models import Ranking, RankingEntry
+from gongzhi.evaluation.models import IndicatorSystem, Ranking, RankingEntry
 from gongzhi.evaluation.pages import (
     HOURS,
     NOTHING,
@@ -350,6 +351,34 @@ def ranking_workbook(ranking: Ranking) -> Workbook:
     return book
 
 
+def system_workbook(system: IndicatorSystem, rows: list[ResultRow]) -> Workbook:
+    """One sheet: the results of an indicator system (年度考评 / 试点验收评估), each subject
+    with its total, position and the points of every indicator (its value beside it)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _sheet_title(_("Evaluation"))
+    leaves = [i for i in assessment_queries.indicators_of(system) if not i.is_group]
+    title = (
+        f"{system.name} · {system.region.name} · "
+        f"{system.first_month:%Y-%m} – {system.last_month:%Y-%m}"
+    )
+    header = [_("Position"), _("Subject"), _("Total")]
+    for indicator in leaves:
+        header += [f"{indicator.name} ({indicator.weight})", _("Value")]
+    _start(sheet, title, header)
+    for index, row in enumerate(rows, start=3):
+        line: list[Any] = [row.assessment.position, row.assessment.name]
+        line.append(_number(row.assessment.total))
+        for cell in row.cells:
+            line += [_number(cell.points), cell.shown_value]
+        sheet.append(line)
+        sheet.cell(row=index, column=3).number_format = "0.00"
+        for column in range(4, 4 + 2 * len(row.cells), 2):
+            sheet.cell(row=index, column=column).number_format = "0.00"
+    sheet.column_dimensions["B"].width = 24
+    return book
+
+
 def workbook_bytes(book: Workbook) -> bytes:
     out = io.BytesIO()
     book.save(out)
@@ -535,6 +564,16 @@ def ranking_xlsx(request: HttpRequest, ranking_id: int) -> HttpResponse:
         f"-v{ranking.version}.xlsx"
     )
     return _download(workbook_bytes(ranking_workbook(ranking)), XLSX, name)
+
+
+@require_GET
+def system_xlsx(request: HttpRequest, system_id: int) -> HttpResponse:
+    """The results of an indicator system, as far as the person may see its subjects."""
+    system = assessment_policies.access_system(request.user, system_id)
+    visible = assessment_policies.assessments_visible_to(request.user, system)
+    rows = assessment_queries.results(system, visible)
+    name = f"evaluation-{system.pk}-{system.first_month:%Y%m}-{system.last_month:%Y%m}.xlsx"
+    return _download(workbook_bytes(system_workbook(system, rows)), XLSX, name)
 
 
 @require_GET

@@ -22,6 +22,7 @@ urlpatterns += [
     path("rankings/publish/", rankings.publish, name="publish"),
     path("rankings/<int:ranking_id>/", rankings.ranking_detail, name="ranking"),
     path("rankings/<int:ranking_id>.xlsx", exports.ranking_xlsx, name="ranking_xlsx"),
+    path("systems/<int:system_id>.xlsx", exports.system_xlsx, name="system_xlsx"),
     path("schemes/<int:region_id>/", rankings.scheme, name="scheme"),
 ]
 

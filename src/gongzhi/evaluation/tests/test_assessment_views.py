@@ -201,3 +201,29 @@ def test_the_rectification_list_takes_a_fixed_number_of_queries(world: World):
     )
     assert len(more) == 2  # 明湖区 2 (27 < 30), 东岳区 1.2 (15 < 20)
     assert list_queries(client) == five == QUERIES
+
+
+def test_the_results_export_to_excel_as_far_as_one_may_see(world: World):
+    import io
+
+    from openpyxl import load_workbook
+
+    system = scored_system(world)
+
+    def rows_for(persona: str) -> list[tuple[Any, ...]]:
+        response = client_for(persona).get(f"/evaluation/systems/{system.pk}.xlsx")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml"
+        )
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        return [tuple(r) for r in sheet.iter_rows(min_row=3, values_only=True)]
+
+    rows = rows_for("assessor")
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (1, world.district_2.name, 80.0),
+        (2, world.district_1.name, 59.33),
+    ]
+    # The district leader's export holds only the own district.
+    assert [r[1] for r in rows_for("district_leader")] == [world.district_1.name]
+    assert client_for("resident").get(f"/evaluation/systems/{system.pk}.xlsx").status_code == 404
