@@ -27,6 +27,7 @@ from gongzhi.evaluation.api.router import router as evaluation_router
 from gongzhi.evaluation.api.systems import router as assessment_router
 from gongzhi.notifications.api.router import router as notifications_router
 from gongzhi.territory.api.router import router as territory_router
+from gongzhi.triage.api.router import router as triage_router
 
 
 class BearerToken(HttpBearer):
@@ -112,3 +113,4 @@ api.add_router("/", cases_router)
 api.add_router("/", notifications_router)
 api.add_router("/", evaluation_router)
 api.add_router("/", assessment_router)
+api.add_router("/", triage_router)

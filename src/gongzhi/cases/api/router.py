@@ -42,6 +42,7 @@ from gongzhi.cases.api.schemas import (
     RegionRef,
     RegisterIn,
     ReplyIn,
+    ReplyJudgementOut,
     RequestOut,
     SubmitIn,
     SubmittedOut,
@@ -51,6 +52,7 @@ from gongzhi.cases.api.schemas import (
 from gongzhi.cases.choices import EVENT_LABELS, STATE_LABELS, Channel
 from gongzhi.cases.errors import InvalidCase, OutsideTheCity
 from gongzhi.cases.models import Case, CaseEvent, CaseRequest, Category
+from gongzhi.cases.proposals import judge_reply
 from gongzhi.cases.workflow import Action, State
 from gongzhi.core.errors import NotFound, PermissionDenied
 from gongzhi.core.redaction import mask_name, redact
@@ -186,6 +188,24 @@ def case_detail(request: HttpRequest, case: Case) -> CaseDetailOut:
         assisting_units=[Ref(id=u.pk, name=u.name) for u in case.assisting_units.all()],
         available_actions=[a.value for a in policies.available_actions(user, case)],
         timeline=events,
+        reply_judgement=_reply_judgement(user, case),
+    )
+
+
+def _reply_judgement(user: Any, case: Case) -> ReplyJudgementOut | None:
+    """For staff: how well the answer explains itself (docs/triage.md, "Reply quality")."""
+    if not case.reply or not active_memberships(user):
+        return None
+    found = judge_reply(f"{case.title}\n{case.description}", case.reply)
+    if found is None:
+        return None
+    return ReplyJudgementOut(
+        score=found.score,
+        is_explainable=found.is_explainable,
+        cues=found.cues,
+        demands=found.demands,
+        answered=found.answered,
+        relevance=found.relevance,
     )
 
 

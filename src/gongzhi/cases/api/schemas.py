@@ -107,12 +107,25 @@ class CaseOut(Schema):
     longitude: float | None
 
 
+class ReplyJudgementOut(Schema):
+    """How well the answer explains itself (staff only): score 0..1, the cues it gives
+    (rule, time, actor, result) and how many of the matter's demands it answers."""
+
+    score: float
+    is_explainable: bool
+    cues: dict[str, bool]
+    demands: int
+    answered: int
+    relevance: float
+
+
 class CaseDetailOut(CaseOut):
     tracking_code: str | None
     person: PersonOut | None
     assisting_units: list[Ref]
     available_actions: list[str]
     timeline: list[EventOut]
+    reply_judgement: ReplyJudgementOut | None = None
 
 
 class CasePage(Schema):

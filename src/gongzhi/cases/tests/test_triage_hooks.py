@@ -63,6 +63,14 @@ def test_staff_see_how_well_the_answer_explains_itself(world: World):
     )
     page = client_for("dispatcher").get(f"/cases/{case.pk}/").content.decode()
     assert 'data-testid="reply-judgement"' in page
+    api = client_for("dispatcher").get(f"/api/v1/cases/{case.pk}").json()["reply_judgement"]
+    assert (api["is_explainable"], api["cues"], api["demands"], api["answered"]) == (
+        True,
+        {"rule": True, "time": True, "actor": True, "result": True},
+        1,
+        1,
+    )
+    assert client_for("resident").get(f"/api/v1/cases/{case.pk}").json()["reply_judgement"] is None
     # The resident who raised it reads the answer, not the staff's judgement of it.
     mine = client_for("resident").get(f"/cases/{case.pk}/").content.decode()
     assert 'data-testid="case-reply"' in mine
