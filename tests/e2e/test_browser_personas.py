@@ -65,7 +65,9 @@ def test_street_officer_sees_only_its_street(
 ) -> None:
     base = live_server.url
     log_in(page, base, "street_officer")
-    expect(page.locator("nav.mainnav a")).to_have_count(3)  # home, regions, units; no back office
+    # Home, regions, units and the unit's rectifications; no command centre, no back office.
+    expect(page.locator("nav.mainnav a")).to_have_count(4)
+    expect(page.get_by_test_id("rectifications-link")).to_be_visible()
 
     page.goto(f"{base}/regions/")
     tree = page.get_by_test_id("region-tree")
