@@ -1,6 +1,7 @@
 # gongzhi: the two commands a newcomer needs are `make run` and `make test`.
 # Everything else here is what those two are made of.
 
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -63,8 +64,13 @@ ci: lint typecheck check-migrations test
 messages: install-dev
 	$(BIN)/python -m gongzhi.core.i18n compile
 
+## make bench: the benchmarks' quick forms, figures in bench/results/ (bench_evaluation.py,
+## which generates ten million cases, runs only by hand; see bench/README.md)
 bench: install-dev
-	$(BIN)/python bench/bench_subtree.py
+	mkdir -p bench/results
+	$(BIN)/python bench/bench_intake.py --out bench/results/intake.md
+	set -o pipefail; $(BIN)/python bench/bench_subtree.py | tee bench/results/subtree.txt
+	set -o pipefail; $(BIN)/python bench/bench_triage.py --repeats 1 | tee bench/results/triage.txt
 
 clean:
 	rm -rf $(VENV) var test-artifacts node_modules

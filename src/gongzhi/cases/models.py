@@ -307,6 +307,21 @@ class Assignment(models.Model):
         return f"{self.case_id} > {self.unit_id} {self.outcome}"
 
 
+class CaseNumberCounter(models.Model):
+    """The last case number given out on a day (numbers are YYYYMMDD-NNNNN). Taken with a row
+    lock, so concurrent submissions get consecutive numbers instead of colliding."""
+
+    day = models.DateField(_("day"), primary_key=True)
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("case number counter")
+        verbose_name_plural = _("case number counters")
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y%m%d}-{self.last:05d}"
+
+
 class CaseEvent(ChainedEvent):
     """One step of a case's timeline (stream ``case:<uuid>``)."""
 

@@ -39,7 +39,7 @@ from gongzhi.cases.choices import (
     Warning,
 )
 from gongzhi.cases.errors import InvalidCase, InvalidTransition, StaleVersion
-from gongzhi.cases.models import Assignment, Case, CaseRequest, Category
+from gongzhi.cases.models import Assignment, Case, CaseNumberCounter, CaseRequest, Category
 from gongzhi.cases.proposals import propose_category
 from gongzhi.cases.timelimits import limit_for, yellow_point
 from gongzhi.cases.workflow import Action, IllegalTransition, State, next_state
@@ -59,16 +59,29 @@ def _tracking_code() -> str:
 
 
 def _next_number(now: dt.datetime) -> str:
-    """Sequential per day, e.g. 20261127-00042; unique by constraint (retried by the caller)."""
-    day = timezone.localtime(now).strftime("%Y%m%d")
-    last = (
-        Case.objects.filter(number__startswith=f"{day}-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    sequence = int(last.split("-")[1]) + 1 if last else 1
-    return f"{day}-{sequence:05d}"
+    """Sequential per day, e.g. 20261127-00042, from the day's counter row, locked until the
+    submission commits (taken last, just before the case is inserted, so the lock is short).
+    A day's counter starts after the highest number already given that day."""
+    day = timezone.localtime(now).date()
+    counter = CaseNumberCounter.objects.select_for_update().filter(day=day).first()
+    if counter is None:
+        prefix = f"{day:%Y%m%d}-"
+        highest = (
+            Case.objects.filter(number__startswith=prefix)
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
+        )
+        try:
+            with transaction.atomic():
+                counter = CaseNumberCounter.objects.create(
+                    day=day, last=int(highest.split("-")[1]) if highest else 0
+                )
+        except IntegrityError:  # another submission created it first: take its lock
+            counter = CaseNumberCounter.objects.select_for_update().get(day=day)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{day:%Y%m%d}-{counter.last:05d}"
 
 
 def _snapshot(actor: AnyUser, case: Case, capability: str) -> tuple[str, str]:
@@ -324,18 +337,8 @@ def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | Non
         if category is not None:
             case.proposed_unit = route(category.path, region).unit
         _start_clock(case, Stage.DISPATCH, now, calendar)
-        for _attempt in range(5):
-            case.number = _next_number(now)
-            try:
-                with transaction.atomic():
-                    case.save(force_insert=True)
-                break
-            except IntegrityError:  # a concurrent submission took the number: take the next
-                if Case.objects.filter(number=case.number).exists():
-                    continue
-                raise
-        else:
-            raise InvalidCase(_("Too many cases at once: please submit again."))
+        case.number = _next_number(now)
+        case.save(force_insert=True)
         role = "resident" if reporter and not active_memberships(reporter) else ""
         membership = acting_membership(actor, Capability.REPORT_CASES, region.path)
         events.record(

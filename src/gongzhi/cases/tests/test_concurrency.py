@@ -103,3 +103,36 @@ def test_sign_and_return_race(ensure_demo_city: None) -> None:
     case.refresh_from_db()
     assert case.state == ("in_progress" if results["sign"] == "ok" else "returned")
     assert case.version == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_submissions_get_consecutive_numbers(ensure_demo_city: None) -> None:
+    """Eight people submit at the same moment, three times each: every submission is taken,
+    numbered once, in one unbroken run (before the counter row, 1.7 % were refused under
+    load: bench/bench_intake.py)."""
+    world = World.load()
+    before = Case.objects.count()
+    numbers: list[str] = []
+    errors: list[str] = []
+    threads_count = 8 if connection.vendor == "postgresql" else 1
+    barrier = threading.Barrier(threads_count)
+
+    def raise_three() -> None:
+        try:
+            barrier.wait(timeout=10)
+            for _ in range(3):
+                numbers.append(submit(world).number)
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=raise_three) for _ in range(threads_count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert Case.objects.count() == before + 3 * threads_count
+    sequences = sorted(int(n.split("-")[1]) for n in numbers)
+    assert sequences == list(range(sequences[0], sequences[0] + 3 * threads_count))
