@@ -80,11 +80,6 @@ def register_duplicate_finder(finder: DuplicateFinder) -> None:
     _duplicate_finders.append(finder)
 
 
-def unregister_duplicate_finder(finder: DuplicateFinder) -> None:
-    if finder in _duplicate_finders:
-        _duplicate_finders.remove(finder)
-
-
 def find_duplicates(case: object) -> list[DuplicateProposal]:
     """Open cases that are probably the same matter as ``case`` (a ``Case``), best first.
     Not scoped: callers keep only the cases the person may see."""

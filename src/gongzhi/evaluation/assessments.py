@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -52,6 +52,7 @@ from gongzhi.evaluation.scoring import (
     positions,
     rule_as_json,
 )
+from gongzhi.evaluation.services import bounded_number
 from gongzhi.evaluation.tallies import refresh_tallies
 from gongzhi.evaluation.workflow import (
     Action,
@@ -111,20 +112,6 @@ def _text(value: str, name: str, limit: int, *, required: bool = True) -> str:
             field=name,
         )
     return text
-
-
-def _number(value: Any, name: str, low: Decimal, high: Decimal) -> Decimal:
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError, TypeError):
-        raise InvalidInput(_("%(name)s must be a number.") % {"name": name}, field=name) from None
-    if not number.is_finite() or not low <= number <= high:
-        raise InvalidInput(
-            _("%(name)s must lie between %(low)s and %(high)s.")
-            % {"name": name, "low": low, "high": high},
-            field=name,
-        )
-    return number
 
 
 def _acting(actor: AnyUser, capability: str, path: str) -> tuple[str, str]:
@@ -281,7 +268,7 @@ def add_indicator(
     code = _text(code, "code", 20)
     name = _text(name, "name", 200)
     criteria = _text(criteria, "criteria", 4000, required=False)
-    points = _number(weight, "weight", Decimal("0.01"), MAX_WEIGHT)
+    points = bounded_number("weight", weight, Decimal("0.01"), MAX_WEIGHT)
     if source not in IndicatorSource.values:
         raise InvalidInput(_("Choose where the indicator's value comes from."), field="source")
     stored_rule: dict[str, Any] = {}
@@ -519,7 +506,7 @@ def enter_score(
         raise PermissionDenied(_("You may not score this subject."))
     if indicator.system_id != assessment.system_id or indicator.source != IndicatorSource.ENTERED:
         raise InvalidInput(_("Only indicators entered by assessors can be scored by hand."))
-    number = _number(value, "value", -MAX_VALUE, MAX_VALUE)
+    number = bounded_number("value", value, -MAX_VALUE, MAX_VALUE)
     rule = parse_rule(
         indicator.rule, weight=indicator.weight, higher_is_better=indicator.higher_is_better
     )
@@ -670,7 +657,7 @@ def generate_rectifications(
     if not policies.can_manage_system(actor, system):
         raise PermissionDenied(_("You may not manage this indicator system."))
     now = now or timezone.now()
-    share = None if below in (None, "") else _number(below, "below", Decimal(0), Decimal(1))
+    share = None if below in (None, "") else bounded_number("below", below, Decimal(0), Decimal(1))
     if bottom is not None and not 1 <= bottom <= 1000:
         raise InvalidInput(_("The bottom subjects number between 1 and 1000."), field="bottom")
     if share is None and bottom is None:

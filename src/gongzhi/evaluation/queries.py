@@ -11,12 +11,11 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from gongzhi.core.scoping import Scope, subtree_q
+from gongzhi.core.scoping import subtree_q
 from gongzhi.evaluation.indicators import Figures, Scheme
 from gongzhi.evaluation.models import (
     COUNTERS,
     AreaTally,
-    Ranking,
     ScoreScheme,
     TalliedMonth,
     Tally,
@@ -171,10 +170,3 @@ def computed_at(period: Period) -> dt.datetime | None:
     found = TalliedMonth.objects.filter(month__gte=period.first, month__lte=period.last)
     times = [m.computed_at for m in found]
     return max(times) if times else None
-
-
-def rankings_in(region_paths: tuple[str, ...]) -> QuerySet[Ranking]:
-    """Published rankings of regions inside the given subtrees (current versions first)."""
-    return Ranking.objects.filter(Scope.of(region_paths).q("region_path")).select_related(
-        "region", "published_by"
-    )

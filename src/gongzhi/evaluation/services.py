@@ -26,10 +26,11 @@ from gongzhi.territory.models import Region, Unit
 from gongzhi.territory.policies import acting_role
 
 
-def _decimal(name: str, value: Any, low: Decimal, high: Decimal) -> Decimal:
+def bounded_number(name: str, value: Any, low: Decimal, high: Decimal) -> Decimal:
+    """``value`` as a Decimal within [low, high], or a clear ``InvalidInput`` naming ``name``."""
     try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
         raise InvalidInput(_("%(name)s must be a number.") % {"name": name}, field=name) from None
     if not number.is_finite() or not low <= number <= high:
         raise InvalidInput(
@@ -54,11 +55,11 @@ def set_score_scheme(region: Region, *, actor: AnyUser, **values: Any) -> ScoreS
     hundred, one = Decimal(100), Decimal(1)
     for name, value in values.items():
         if name in ("list_size", "min_cases"):
-            merged[name] = int(_decimal(name, value, Decimal(0), Decimal(1000)))
+            merged[name] = int(bounded_number(name, value, Decimal(0), Decimal(1000)))
         elif name.endswith("_value"):
-            merged[name] = _decimal(name, value, Decimal(0), one)
+            merged[name] = bounded_number(name, value, Decimal(0), one)
         else:
-            merged[name] = _decimal(name, value, Decimal(0), hundred)
+            merged[name] = bounded_number(name, value, Decimal(0), hundred)
     if merged["response_weight"] + merged["resolution_weight"] + merged["satisfaction_weight"] <= 0:
         raise InvalidInput(_("At least one weight must be above zero."))
     if not merged["grade_a"] >= merged["grade_b"] >= merged["grade_c"] >= merged["grade_d"]:
