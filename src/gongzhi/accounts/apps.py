@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "gongzhi.accounts"
     label = "accounts"
     verbose_name = _("People and roles")
+
+    def ready(self) -> None:
+        from gongzhi.accounts import throttle  # noqa: F401 (connects its signal receivers)

@@ -13,15 +13,33 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils import timezone
 
+from gongzhi.accounts import throttle
 from gongzhi.accounts.models import ApiKey
 
 KEY_PREFIX = "gz"
 
 
 class GongzhiBackend(ModelBackend):
-    """Django's backend, except that demo personas cannot log in unless demo logins are on."""
+    """Django's backend, except that demo personas cannot log in unless demo logins are on,
+    and nobody while their logins are throttled (``accounts.throttle``: the login page and
+    the token login check first, to say why; this covers every other way in, like the admin)."""
+
+    def authenticate(
+        self,
+        request: Any,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if isinstance(username, str):
+            try:
+                throttle.check(username, request)
+            except throttle.LoginThrottled:
+                raise DjangoPermissionDenied from None  # authenticate() stops at this backend
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
     def user_can_authenticate(self, user: Any) -> bool:
         if getattr(user, "is_demo", False) and not settings.DEMO_LOGINS_ENABLED:

@@ -3,9 +3,32 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts import throttle
 from gongzhi.accounts.choices import MembershipRole
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing before the password check while the address has tried
+    this account too often (``accounts.throttle``)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Wrong username or password, or the account cannot log in here."),
+    }
+    throttled: throttle.LoginThrottled | None = None
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if isinstance(username, str) and username:
+            try:
+                throttle.check(username, self.request)
+            except throttle.LoginThrottled as error:
+                self.throttled = error
+                raise forms.ValidationError(error.message, code=error.code) from None
+        return super().clean()
 
 
 class MembershipForm(forms.Form):

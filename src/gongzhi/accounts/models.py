@@ -129,3 +129,24 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class LoginFailure(models.Model):
+    """One failed password check, kept only as long as the login limits look back (see
+    ``accounts.throttle``). The account is stored as a digest: people sometimes type their
+    password into the username field, and attackers' guesses are no one's business."""
+
+    account_digest = models.CharField(_("account digest"), max_length=64)
+    address = models.CharField(_("address"), max_length=45)
+    failed_at = models.DateTimeField(_("failed at"))
+
+    class Meta:
+        verbose_name = _("failed login")
+        verbose_name_plural = _("failed logins")
+        indexes = [
+            models.Index(fields=["account_digest", "address", "failed_at"]),
+            models.Index(fields=["address", "failed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address or '-'} {self.failed_at:%Y-%m-%d %H:%M:%S}"

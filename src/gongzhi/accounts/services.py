@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.accounts import throttle
 from gongzhi.accounts.auth import KEY_PREFIX, hash_secret
 from gongzhi.accounts.choices import AccountsAuditAction, ApiKeyKind, Capability, MembershipRole
 from gongzhi.accounts.errors import (
@@ -205,7 +206,9 @@ def revoke_api_key(key: ApiKey, *, actor: AnyUser, reason: str = "") -> ApiKey:
 
 
 def issue_personal_token(request: HttpRequest | None, *, username: str, password: str) -> IssuedKey:
-    """API login: check the password (demo lock included) and issue an expiring token."""
+    """API login: check the password (demo lock included) and issue an expiring token.
+    Refused before the password check while logins are throttled (``accounts.throttle``)."""
+    throttle.check(username, request)
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User):
         raise InvalidCredentials(_("Wrong username or password, or the account cannot log in."))

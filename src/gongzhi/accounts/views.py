@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -15,8 +16,9 @@ from django.views.i18n import set_language
 
 from gongzhi.accounts import policies, services
 from gongzhi.accounts.choices import AccountsAuditAction, Capability, MembershipRole
-from gongzhi.accounts.forms import ApiKeyForm, ReasonForm
+from gongzhi.accounts.forms import ApiKeyForm, LoginForm, ReasonForm
 from gongzhi.accounts.queries import is_staff_member, scope_of
+from gongzhi.accounts.throttle import retry_after
 from gongzhi.core.errors import DomainError, PermissionDenied
 from gongzhi.core.models import AuditEvent
 from gongzhi.territory.choices import TerritoryAuditAction
@@ -25,6 +27,21 @@ from gongzhi.territory.queries import scope_roots
 
 # The language switch must work on the login page too.
 switch_language = login_not_required(set_language)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, answering 429 with Retry-After while logins are throttled."""
+
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.throttled is not None:
+            response.status_code = 429
+            response["Retry-After"] = retry_after(form.throttled)
+        return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

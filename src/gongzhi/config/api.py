@@ -64,9 +64,12 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(
+    response = api.create_response(
         request, error_body(exc.code, exc.message, exc.details), status=exc.status
     )
+    if "retry_after" in exc.details:
+        response["Retry-After"] = str(exc.details["retry_after"])
+    return response
 
 
 @api.exception_handler(ValidationError)
