@@ -14,3 +14,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SECURE_SSL_REDIRECT = False
+# The public page's figures are cached between requests in a server; tests see every change
+# at once (the cache's own test turns it on).
+GONGZHI_PUBLIC_CACHE_SECONDS = 0

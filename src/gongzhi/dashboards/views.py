@@ -15,10 +15,12 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -158,6 +160,22 @@ def command_centre(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _cached_public_figures(region: Any) -> queries.PublicFigures:
+    """The public page's figures, computed at most once a minute per server process and
+    language (``GONGZHI_PUBLIC_CACHE_SECONDS``): the one page anyone may load, without login,
+    must not cost half a second of database time per request. The page says when its
+    figures were computed."""
+    seconds = getattr(settings, "GONGZHI_PUBLIC_CACHE_SECONDS", 60)
+    if seconds <= 0:
+        return queries.public_figures(region, timezone.now())
+    key = f"dashboards:public:{region.pk}:{get_language()}"
+    shown = cache.get(key)
+    if shown is None:
+        shown = queries.public_figures(region, timezone.now())
+        cache.set(key, shown, seconds)
+    return shown
+
+
 @login_not_required
 @require_GET
 def public(request: HttpRequest) -> HttpResponse:
@@ -165,7 +183,7 @@ def public(request: HttpRequest) -> HttpResponse:
     region = queries.public_region()
     if region is None:
         raise NotFound(_("No city has been set up yet."))
-    shown = queries.public_figures(region, timezone.now())
+    shown = _cached_public_figures(region)
     return render(
         request,
         "dashboards/public.html",

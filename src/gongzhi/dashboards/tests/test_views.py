@@ -4,11 +4,13 @@ personal data on the public page."""
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from gongzhi.cases.tests.test_dashboard_queries import raise_case
@@ -195,3 +197,25 @@ def test_the_header_leads_each_person_to_their_figures_or_rectifications(world: 
     resident = client_for("resident").get("/").content.decode()
     assert "rectifications-link" not in resident
     assert "command-centre-link" not in resident
+
+
+def unmasked(page: str) -> str:
+    """The page without its CSRF token (masked differently in every response)."""
+    return re.sub(r'"X-CSRFToken": "[^"]+"|name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+
+
+def test_the_public_figures_are_computed_once_a_minute_per_language(
+    tallied: World, at_now: None, settings: Any, django_assert_num_queries: Any
+):
+    settings.GONGZHI_PUBLIC_CACHE_SECONDS = 60
+    cache.clear()
+    anonymous = client_for(None)
+    with django_assert_num_queries(15):
+        first = unmasked(anonymous.get("/public/").content.decode())
+    with django_assert_num_queries(1):  # which region is the city: the figures come cached
+        assert unmasked(anonymous.get("/public/").content.decode()) == first
+    english = client_for(None)
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with django_assert_num_queries(15):
+        assert english.get("/public/").status_code == 200
+    cache.clear()
