@@ -2,7 +2,8 @@
 
 The admin is an adapter like any view: it lists through the same scoping and changes
 through the same services. Memberships and keys are granted and revoked through
-services (actions here), never edited in place; the audit log is read-only.
+services (actions here), never edited in place; the audit log is read-only. People are
+edited with Django's own forms; ``accounts.people`` audits what matters for security.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.accounts import services
+from gongzhi.accounts import people, services
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.models import ApiKey, Membership, User
 from gongzhi.accounts.policies import api_keys_manageable_by, memberships_manageable_by
@@ -44,6 +45,24 @@ class PersonAdmin(UserAdmin):  # type: ignore[type-arg]
         *(UserAdmin.fieldsets or ()),
         (_("gongzhi"), {"fields": ("display_name", "phone", "is_demo")}),
     )
+
+    # Every page that saves or deletes people names the actor for their audit events
+    # (``accounts.people``: the events come from model signals, whoever saves).
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with people.acting(request.user):
+            return super().changeform_view(request, *args, **kwargs)
+
+    def changelist_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with people.acting(request.user):  # the "delete selected" action
+            return super().changelist_view(request, *args, **kwargs)
+
+    def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with people.acting(request.user):
+            return super().delete_view(request, *args, **kwargs)
+
+    def user_change_password(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with people.acting(request.user):
+            return super().user_change_password(request, *args, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         qs = super().get_queryset(request)

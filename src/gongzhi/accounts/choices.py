@@ -121,6 +121,13 @@ class AccountsAuditAction(models.TextChoices):
     MEMBERSHIP_REVOKED = "membership.revoked", _("Role revoked")
     API_KEY_ISSUED = "api_key.issued", _("API key issued")
     API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    PERSON_CREATED = "person.created", _("Person with admin rights created")
+    PERSON_CHANGED = "person.changed", _("Person's login or rights changed")
+    PERSON_PERMISSIONS_CHANGED = (
+        "person.permissions_changed",
+        _("Person's groups or permissions changed"),
+    )
+    PERSON_DELETED = "person.deleted", _("Person deleted")
 
 
 class ApiKeyKind(models.TextChoices):

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from gongzhi.cases.models import Case
 from gongzhi.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -142,9 +143,9 @@ def test_only_ended_months_and_known_subjects(cases: World):
 
 def test_a_scheme_is_validated_audited_and_used(cases: World):
     admin = cases.persona("city_admin")
-    with pytest.raises(InvalidInput) as bad:
+    with translation.override("en"), pytest.raises(InvalidInput) as bad:
         services.set_score_scheme(cases.district_1, actor=admin, grade_a="50", grade_b="75")
-    assert "fall" in bad.value.message
+    assert bad.value.message == "Grade thresholds must fall from A to D."
     with pytest.raises(InvalidInput):
         services.set_score_scheme(cases.district_1, actor=admin, response_weight="abc")
     with pytest.raises(InvalidInput):
