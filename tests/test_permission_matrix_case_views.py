@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gongzhi.cases import services
 from gongzhi.cases.models import Case, CaseAttachment, CaseEvent, CaseRequest
+from gongzhi.cases.tests.images import PNG
 from gongzhi.cases.tests.test_loop import submit
 from gongzhi.demo.testing import World, client_for
 from gongzhi.territory.models import Unit
@@ -52,7 +53,6 @@ SEES_BEFORE = {
     "assessor",
 }
 SEES_AFTER = SEES_BEFORE | {"street_officer"}
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def expect(allowed: set[str], ok: int, sees: set[str]) -> dict[str, int]:

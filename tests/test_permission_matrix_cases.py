@@ -20,6 +20,7 @@ from django.test import Client
 from gongzhi.accounts.services import issue_personal_token
 from gongzhi.cases import services
 from gongzhi.cases.models import Case, CaseEvent, CaseRequest
+from gongzhi.cases.tests.images import JPEG
 from gongzhi.cases.tests.test_loop import submit
 from gongzhi.demo.build import DEMO_PASSWORD
 from gongzhi.demo.testing import World
@@ -49,7 +50,6 @@ SEES_BEFORE = {
     "assessor",
 }
 SEES_AFTER = SEES_BEFORE | {"street_officer"}
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
 def expect(allowed: set[str], ok: int, sees: set[str]) -> dict[str, int]:

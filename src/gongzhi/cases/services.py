@@ -40,6 +40,7 @@ from gongzhi.cases.choices import (
 )
 from gongzhi.cases.errors import InvalidCase, InvalidTransition, StaleVersion
 from gongzhi.cases.models import Assignment, Case, CaseNumberCounter, CaseRequest, Category
+from gongzhi.cases.photos import clean_photo
 from gongzhi.cases.proposals import propose_category
 from gongzhi.cases.timelimits import limit_for, yellow_point
 from gongzhi.cases.workflow import Action, IllegalTransition, State, next_state
@@ -933,7 +934,8 @@ MAX_ATTACHMENTS = 9
 
 def attach_file(case: Case, *, actor: AnyUser, content: bytes, is_public: bool = False) -> Any:
     """Attach a photo (JPEG, PNG or WebP, up to 8 MB, at most 9 per case). The type is
-    read from the bytes, never from the name or the browser's word."""
+    read from the bytes, never from the name or the browser's word; the photo is stored
+    without its metadata (``cases.photos``)."""
     import hashlib
 
     from django.core.files.base import ContentFile
@@ -945,6 +947,8 @@ def attach_file(case: Case, *, actor: AnyUser, content: bytes, is_public: bool =
     kind = next((v for magic, v in ALLOWED_UPLOADS.items() if content.startswith(magic)), None)
     if kind is None or (kind[0] == ".webp" and content[8:12] != b"WEBP"):
         raise InvalidCase(_("Only JPEG, PNG and WebP photos can be attached."))
+    content, extension, content_type = clean_photo(content)  # rewritten without EXIF (GPS)
+    kind = (extension, content_type)
     with transaction.atomic():
         locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
         if not policies.can_act(actor, locked, Action.ATTACH):

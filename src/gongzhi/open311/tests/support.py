@@ -10,14 +10,13 @@ from django.test import Client
 
 from gongzhi.accounts.services import issue_api_key, system_actor
 from gongzhi.cases import services as case_services
+from gongzhi.cases.tests.images import JPEG, PNG  # noqa: F401 (the suite's photos)
 from gongzhi.cases.tests.test_loop import GREENING
 from gongzhi.demo.testing import World
 from gongzhi.open311.queries import Case, Category
 
 BASE = "/open311/v2"
 FORMATS = ["xml", "json"]
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def client_key(world: World, name: str = "Test client") -> str:
