@@ -9,8 +9,9 @@ It pins itself to one CPU and holds OpenMP/MKL/OpenBLAS to one thread, then, for
 default recipe and for a baseline (TF-IDF of jieba words + complement naive Bayes, the
 textbook setup), in the same run:
 
-- trains on the whole file, as ``gongzhi triage train --cv-repeats 0`` does (for an SVM this
-  includes fitting its probability scale by an inner 3-fold CV), best of ``--repeats``;
+- trains on the whole file, as ``gongzhi triage train --cv-repeats 0`` does (for an SVM or
+  ridge this includes fitting its probability scale by an inner 3-fold CV), best of
+  ``--repeats``;
 - classifies every message of the file, in batches of 256 and one message per call (as
   intake calls ``propose``), median of ``--repeats`` passes, and reports messages/s;
 - saves and loads the model (the artifact's size, and the load time a process pays once).

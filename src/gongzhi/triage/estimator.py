@@ -1,8 +1,9 @@
-"""The text classifier: TF-IDF blocks (characters or jieba words, of the whole text or its opening)
-and one linear model, saved without pickle.
+"""The text classifier: TF-IDF blocks (characters or jieba words, of the whole text or its opening),
+optionally a block of category-tree names (``triage.taxonomy``), and one linear model, saved
+without pickle.
 
-Every model here, whatever trained it (a linear SVM, logistic regression, complement naive
-Bayes), predicts the same way::
+Every model here, whatever trained it (a linear SVM, ridge regression, logistic regression,
+complement naive Bayes), predicts the same way::
 
     scores = X @ coef.T + intercept          # X: the TF-IDF features, one row per message
     probabilities = softmax(scale * scores)
@@ -15,7 +16,12 @@ with ``allow_pickle=False``: loading a model runs no code from the file, whoever
 For logistic regression ``scale`` is 1 (its own probabilities). Complement naive Bayes
 scores are log-likelihoods, also ``scale`` 1. A linear SVM gives margins, not probabilities:
 ``scale`` is fitted (temperature scaling) to minimise the log loss of margins predicted by a
-3-fold cross-validation inside the training set.
+3-fold cross-validation inside the training set. Ridge regression (one-vs-rest least squares
+on +1/-1 targets, ``RidgeClassifier``) gives scores too, scaled the same way.
+
+Artifact formats: ``gongzhi-triage-linear/2`` (written now) adds taxonomy blocks and the
+ridge learner to ``/1``; ``/1`` artifacts (character and word blocks only) still load and
+predict as before.
 """
 
 from __future__ import annotations
@@ -30,21 +36,25 @@ import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
 from scipy.optimize import minimize_scalar  # type: ignore[import-untyped]
 from scipy.special import log_softmax, softmax  # type: ignore[import-untyped]
-from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression, RidgeClassifier  # type: ignore[import-untyped]
 from sklearn.model_selection import StratifiedKFold, cross_val_predict  # type: ignore[import-untyped]
 from sklearn.naive_bayes import ComplementNB  # type: ignore[import-untyped]
 from sklearn.svm import LinearSVC  # type: ignore[import-untyped]
 
+from gongzhi.triage.taxonomy import name_hits, read_tree
 from gongzhi.triage.text import normalise, words
 
-FORMAT = "gongzhi-triage-linear/1"
-Analyzer = Literal["char", "word"]
-Learner = Literal["svm", "logreg", "cnb"]
+FORMAT = "gongzhi-triage-linear/2"
+READABLE_FORMATS = ("gongzhi-triage-linear/1", FORMAT)
+Analyzer = Literal["char", "word", "taxonomy"]
+Learner = Literal["svm", "ridge", "logreg", "cnb"]
 
 
 @dataclass(frozen=True)
 class Block:
-    """One group of TF-IDF features."""
+    """One group of features: TF-IDF of character n-grams or words, or (``taxonomy``) the
+    first-level categories of the category-tree names a message contains (n-gram sizes and
+    ``min_df`` do not apply to it)."""
 
     analyzer: Analyzer = "char"
     ngram_min: int = 1
@@ -66,8 +76,8 @@ class Recipe:
     name: str
     blocks: tuple[Block, ...] = (Block(),)
     learner: Learner = "svm"
-    c: float = 1.0  # inverse regularisation (svm, logreg); alpha = 1/c for cnb
-    balanced: bool = True  # weight classes inversely to their frequency (svm, logreg)
+    c: float = 1.0  # inverse regularisation (svm, logreg); alpha = 1/c for ridge and cnb
+    balanced: bool = True  # weight classes inversely to their frequency (svm, ridge, logreg)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,11 +162,14 @@ def key_of(term: str) -> int:
 @dataclass
 class BlockVocabulary:
     """A block's fitted vocabulary: sorted n-gram keys (characters) or terms (words), and
-    the IDF weight of each."""
+    the IDF weight of each; for a taxonomy block, the tree's names and the first-level
+    categories (the block's columns) each sits under, with weights of 1."""
 
     idf: np.ndarray  # float64, one per feature
     keys: np.ndarray | None = None  # uint64, sorted (character blocks)
     terms: dict[str, int] | None = None  # word -> column (word blocks)
+    groups: list[str] | None = None  # first-level category names: the columns (taxonomy)
+    names: dict[str, list[int]] | None = None  # tree name -> its columns (taxonomy)
 
     @property
     def size(self) -> int:
@@ -164,6 +177,17 @@ class BlockVocabulary:
 
     def columns(self, block: Block, inputs: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every known token of every input (repeats count)."""
+        if self.names is not None:
+            names = list(self.names)
+            rows, hits = name_hits(inputs, names)
+            if not len(rows):
+                return rows, hits
+            spans = [self.names[n] for n in names]
+            counts = np.fromiter((len(spans[h]) for h in hits), dtype=np.int64, count=len(hits))
+            cols = np.fromiter(
+                (g for h in hits for g in spans[h]), dtype=np.int64, count=int(counts.sum())
+            )
+            return np.repeat(rows, counts), cols
         if self.keys is not None:
             rows, keys = _char_keys(inputs, block.ngram_min, block.ngram_max)
             if not len(self.keys):
@@ -182,8 +206,11 @@ class BlockVocabulary:
         return arr[:, 0], arr[:, 1]
 
     @classmethod
-    def fit(cls, block: Block, inputs: list[Any]) -> BlockVocabulary:
+    def fit(cls, block: Block, inputs: list[Any], *, tree: str | None = None) -> BlockVocabulary:
         n = len(inputs)
+        if block.analyzer == "taxonomy":
+            groups, names = read_tree(tree) if tree else read_tree()
+            return cls(idf=np.ones(len(groups)), groups=groups, names=names)
         if block.analyzer == "char":
             rows, keys = _char_keys(inputs, block.ngram_min, block.ngram_max)
             order = np.lexsort((rows, keys))
@@ -202,7 +229,8 @@ class BlockVocabulary:
         return cls(idf=_idf(df_words, n), terms={t: i for i, t in enumerate(kept)})
 
     def cells(self, block: Block, inputs: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The TF-IDF matrix of ``inputs`` as (row, column, value), sorted by row."""
+        """The TF-IDF matrix of ``inputs`` as (row, column, value), sorted by row (for a
+        taxonomy block: 1 + ln(count) of each column, rows of unit length)."""
         rows, cols = self.columns(block, inputs)
         if not len(rows):
             return rows, cols, np.zeros(0)
@@ -266,6 +294,13 @@ class TextClassifier:
             coef, intercept = svm.coef_, svm.intercept_
             if calibrate:
                 scale = _temperature(svm, x, y, classes)
+        elif recipe.learner == "ridge":
+            ridge = RidgeClassifier(alpha=1.0 / recipe.c, class_weight=weight)
+            ridge.fit(x, y)
+            coef = np.atleast_2d(ridge.coef_)  # binary: one row (1-D in scikit-learn)
+            intercept = np.atleast_1d(ridge.intercept_)
+            if calibrate:
+                scale = _temperature(ridge, x, y, classes)
         elif recipe.learner == "logreg":
             lr = LogisticRegression(C=recipe.c, class_weight=weight, max_iter=3000)
             lr.fit(x, y)
@@ -318,7 +353,10 @@ class TextClassifier:
     def dumps(self) -> bytes:
         arrays: dict[str, np.ndarray] = {}
         for i, v in enumerate(self.vocabularies):
-            if v.keys is not None:
+            if v.names is not None:
+                arrays[f"groups_{i}"] = _json_array(v.groups or [])
+                arrays[f"names_{i}"] = _json_array(v.names)
+            elif v.keys is not None:
                 arrays[f"keys_{i}"] = v.keys
             else:
                 terms = v.terms or {}
@@ -342,16 +380,31 @@ class TextClassifier:
         """Read a model written by ``dumps``. Object arrays (pickles) are refused."""
         with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
             meta = _from_json_array(npz["meta"])
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"unknown model format {meta.get('format')!r}")
+            if meta.get("format") not in READABLE_FORMATS:
+                raise ValueError(
+                    f"unknown model format {meta.get('format')!r}: this version reads "
+                    f"{', '.join(READABLE_FORMATS)}; retrain the model with it"
+                )
             recipe = Recipe.from_json(meta["recipe"])
+            if recipe.learner not in ("svm", "ridge", "logreg", "cnb"):
+                raise ValueError(f"unsupported learner {recipe.learner!r}")
             for b in recipe.blocks:
-                if b.analyzer not in ("char", "word") or not 1 <= b.ngram_min <= b.ngram_max <= 3:
+                if b.analyzer not in ("char", "word", "taxonomy") or not (
+                    1 <= b.ngram_min <= b.ngram_max <= 3
+                ):
                     raise ValueError(f"unsupported feature block {b}")
             vocabularies = []
             for i, b in enumerate(recipe.blocks):
                 idf = npz[f"idf_{i}"].astype(np.float64)
-                if b.analyzer == "char":
+                if b.analyzer == "taxonomy":
+                    groups = _from_json_array(npz[f"groups_{i}"])
+                    names = _from_json_array(npz[f"names_{i}"])
+                    if len(groups) != len(idf) or any(
+                        not 0 <= g < len(groups) for cols in names.values() for g in cols
+                    ):
+                        raise ValueError("model arrays do not match: uneven taxonomy")
+                    vocabularies.append(BlockVocabulary(idf=idf, groups=groups, names=names))
+                elif b.analyzer == "char":
                     keys = npz[f"keys_{i}"].astype(np.uint64)
                     if len(keys) != len(idf) or np.any(keys[1:] <= keys[:-1]):
                         raise ValueError("model arrays do not match: unsorted or uneven keys")
@@ -388,14 +441,15 @@ def _from_json_array(array: np.ndarray) -> Any:
     return json.loads(array.tobytes().decode())
 
 
-def _temperature(svm: LinearSVC, x: Any, y: np.ndarray, classes: list[str]) -> float:
-    """The ``scale`` that turns SVM margins into the best-calibrated softmax probabilities,
+def _temperature(model: Any, x: Any, y: np.ndarray, classes: list[str]) -> float:
+    """The ``scale`` that turns SVM (or ridge) scores into the best-calibrated softmax
+    probabilities,
     judged on margins from a 3-fold cross-validation inside the training set."""
     folds = min(3, int(np.bincount(np.unique(y, return_inverse=True)[1]).min()))
     if folds < 2:
         return 1.0
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    margins = cross_val_predict(svm, x, y, cv=cv, method="decision_function")
+    margins = cross_val_predict(model, x, y, cv=cv, method="decision_function")
     if margins.ndim == 1:  # binary: one margin for the second class
         margins = np.column_stack([-margins, margins]) / 2
     truth = np.searchsorted(classes, y)

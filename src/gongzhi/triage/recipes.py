@@ -13,6 +13,9 @@ OPENING = Block("char", 1, 2, first_chars=40)
 OPENING80 = Block("char", 1, 2, first_chars=80)
 OPENING_WORDS = Block("word", 1, 1, first_chars=40)
 WORDS200 = Block("word", 1, 1, first_chars=200)
+OPENING_W07 = Block("char", 1, 2, first_chars=40, weight=0.7)
+TAXONOMY_W03 = Block("taxonomy", weight=0.3)
+TAXONOMY_W06 = Block("taxonomy", weight=0.6)
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -43,11 +46,7 @@ RECIPES: dict[str, Recipe] = {
             (CHAR12, Block("char", 1, 2, first_chars=40, weight=0.5)),
             c=1.0,
         ),
-        Recipe(
-            "char12+opening-w0.7-svm-balanced-c1",
-            (CHAR12, Block("char", 1, 2, first_chars=40, weight=0.7)),
-            c=1.0,
-        ),
+        Recipe("char12+opening-w0.7-svm-balanced-c1", (CHAR12, OPENING_W07), c=1.0),
         Recipe(
             "char12+opening-w1.5-svm-balanced-c1",
             (CHAR12, Block("char", 1, 2, first_chars=40, weight=1.5)),
@@ -71,7 +70,23 @@ RECIPES: dict[str, Recipe] = {
             c=1.0,
         ),
         Recipe("words200+char12+opening-svm-balanced-c1", (WORDS200, CHAR12, OPENING), c=1.0),
+        # 2026-11-28: ridge regression, and the category tree's names (triage/taxonomy.py)
+        Recipe("char12+opening-w0.7-ridge-balanced-a1", (CHAR12, OPENING_W07), learner="ridge"),
+        Recipe(
+            "char12+opening-w0.7+taxonomy-w0.3-svm-balanced-c1",
+            (CHAR12, OPENING_W07, TAXONOMY_W03),
+        ),
+        Recipe(
+            "char12+opening-w0.7+taxonomy-w0.6-ridge-balanced-a1",
+            (CHAR12, OPENING_W07, TAXONOMY_W06),
+            learner="ridge",
+        ),
+        Recipe(
+            "char12+opening-w0.7+taxonomy-w0.3-ridge-balanced-a1",
+            (CHAR12, OPENING_W07, TAXONOMY_W03),
+            learner="ridge",
+        ),
     )
 }
 
-DEFAULT = "char12+opening-w0.7-svm-balanced-c1"
+DEFAULT = "char12+opening-w0.7+taxonomy-w0.3-ridge-balanced-a1"

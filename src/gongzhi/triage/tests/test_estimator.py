@@ -62,9 +62,10 @@ def test_saved_model_predicts_exactly_the_same():
     assert again.dumps() == blob
 
 
-def test_svm_scale_is_fitted_and_positive():
-    model = TextClassifier.fit(RECIPES[DEFAULT], TEXTS, LABELS)
-    assert model.recipe.learner == "svm"
+@pytest.mark.parametrize("name", ["char12+opening-w0.7-svm-balanced-c1", DEFAULT])
+def test_svm_and_ridge_scale_is_fitted_and_positive(name):
+    model = TextClassifier.fit(RECIPES[name], TEXTS, LABELS)
+    assert model.recipe.learner in ("svm", "ridge")
     assert model.scale > 0
     assert model.scale != 1.0
 
