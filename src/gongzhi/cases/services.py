@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +44,7 @@ from gongzhi.cases.photos import clean_photo
 from gongzhi.cases.proposals import propose_category
 from gongzhi.cases.timelimits import limit_for, yellow_point
 from gongzhi.cases.workflow import Action, IllegalTransition, State, next_state
+from gongzhi.core import refdata
 from gongzhi.core.errors import PermissionDenied
 from gongzhi.core.working_days import WorkingCalendar, city_calendar
 from gongzhi.dispatch.queries import route
@@ -51,6 +52,7 @@ from gongzhi.notifications.choices import NoticeKind
 from gongzhi.notifications.services import notify_later
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region, Unit
+from gongzhi.territory.queries import region_with_path
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
 
@@ -64,8 +66,8 @@ def _next_number(now: dt.datetime) -> str:
     submission commits (taken last, just before the case is inserted, so the lock is short).
     A day's counter starts after the highest number already given that day."""
     day = timezone.localtime(now).date()
-    counter = CaseNumberCounter.objects.select_for_update().filter(day=day).first()
-    if counter is None:
+    last = _take_number(day)
+    if last is None:
         prefix = f"{day:%Y%m%d}-"
         highest = (
             Case.objects.filter(number__startswith=prefix)
@@ -75,14 +77,39 @@ def _next_number(now: dt.datetime) -> str:
         )
         try:
             with transaction.atomic():
-                counter = CaseNumberCounter.objects.create(
+                CaseNumberCounter.objects.create(
                     day=day, last=int(highest.split("-")[1]) if highest else 0
                 )
         except IntegrityError:  # another submission created it first: take its lock
-            counter = CaseNumberCounter.objects.select_for_update().get(day=day)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{day:%Y%m%d}-{counter.last:05d}"
+            pass
+        last = _take_number(day)
+        if last is None:  # pragma: no cover (the row exists now)
+            raise RuntimeError(f"no case number counter for {day}")
+    return f"{day:%Y%m%d}-{last:05d}"
+
+
+def _take_number(day: dt.date) -> int | None:
+    """Add one to the day's counter and return it (None: no row yet). The row stays locked
+    until the transaction ends. One statement (UPDATE ... RETURNING) where the database has
+    it (SQLite 3.35+, PostgreSQL), else a locked read and a write."""
+    if not connection.features.can_return_rows_from_bulk_insert:
+        counter = CaseNumberCounter.objects.select_for_update().filter(day=day).first()
+        if counter is None:
+            return None
+        counter.last += 1
+        counter.save(update_fields=["last"])
+        return counter.last
+    quote = connection.ops.quote_name
+    last = quote("last")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(CaseNumberCounter._meta.db_table)} SET {last} = {last} + 1 "  # noqa: S608
+            f"WHERE {quote('day')} = %s "
+            f"RETURNING {last}",
+            [connection.ops.adapt_datefield_value(day)],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def _snapshot(actor: AnyUser, case: Case, capability: str) -> tuple[str, str]:
@@ -253,7 +280,18 @@ def _dispatch_region_for(region: Region) -> Region:
     if region.level <= RegionLevel.STREET:
         return region
     street_path = region.ancestor_paths[RegionLevel.STREET - 1]
-    return Region.objects.get(path=street_path)
+    street = region_with_path(street_path)
+    if street is None:
+        raise Region.DoesNotExist(f"no region at {street_path}")
+    return street
+
+
+def _active_categories() -> dict[str, Category]:
+    """Every active category by path (reference data kept in memory: shared, read-only)."""
+    return refdata.cached(
+        "cases.active_categories",
+        lambda: {c.path: c for c in Category.objects.filter(is_active=True)},
+    )
 
 
 def _triage(new: NewCase, title: str, description: str) -> dict[str, Any]:
@@ -265,7 +303,8 @@ def _triage(new: NewCase, title: str, description: str) -> dict[str, Any]:
     if proposal is None:
         return {}
     paths = [path for path, _p in proposal.top3] or [proposal.category_path]
-    known = {c.path: c for c in Category.objects.filter(path__in=paths, is_active=True)}
+    active = _active_categories()
+    known = {path: active[path] for path in paths if path in active}
     best = known.get(proposal.category_path)
     if best is None:
         return {}
@@ -284,8 +323,23 @@ def _triage_record(triage: dict[str, Any]) -> dict[str, Any]:
     return {k: triage[k] for k in ("model", "category", "confidence", "top3", "applied")}
 
 
-def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | None = None) -> Case:
-    """Register a matter someone raised, in state ``submitted``, with its dispatch clock running."""
+@dataclass(frozen=True)
+class PreparedCase:
+    """A submission checked, classified, routed and clocked (``prepare_case``), waiting only
+    for its number, its insert and its first event (``submit_prepared``)."""
+
+    case: Case
+    actor: AnyUser
+    event_role: str
+    event_unit_name: str
+    event_data: dict[str, Any]
+
+
+def prepare_case(
+    new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | None = None
+) -> PreparedCase:
+    """Every check and every read a submission needs, outside any transaction: classifying,
+    routing and the clock hold no lock (on SQLite a transaction takes the write lock at once)."""
     title = new.title.strip()
     description = new.description.strip()
     if not title or not description:
@@ -300,63 +354,79 @@ def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | Non
     now = submitted_at or timezone.now()
     calendar = city_calendar()
     reporter = actor if isinstance(actor, User) and actor.is_authenticated else None
-    # Outside the transaction: classifying must not hold locks.
     category, triage = new.category, _triage(new, title, description)
     if category is None and triage.get("applied"):
         category = triage.pop("category_obj")
     triage.pop("category_obj", None)
+    case = Case(
+        number="",
+        tracking_code=_tracking_code(),
+        kind=new.kind,
+        channel=new.channel,
+        urgency=new.urgency,
+        complexity=Complexity.ORDINARY,
+        title=title[:200],
+        description=description[:5000],
+        category=category,
+        region=region,
+        region_path=region.path,
+        address=new.address.strip()[:200],
+        latitude=new.latitude,
+        longitude=new.longitude,
+        reporter=reporter,
+        reporter_name=new.reporter_name.strip()[:60],
+        reporter_phone=new.reporter_phone.strip()[:30],
+        is_anonymous=new.is_anonymous,
+        state=State.SUBMITTED,
+        dispatch_region=_dispatch_region_for(region),
+        submitted_at=now,
+        updated_at=now,
+    )
+    if triage:
+        case.proposed_category_id = triage["category_id"]
+        case.proposal_confidence = triage["confidence"]
+        case.proposal_model_version = triage["model"]
+        case.proposal_top3 = triage["top3"]
+    if category is not None:
+        case.proposed_unit = route(category.path, region).unit
+    _start_clock(case, Stage.DISPATCH, now, calendar)
+    role = "resident" if reporter and not active_memberships(reporter) else ""
+    membership = acting_membership(actor, Capability.REPORT_CASES, region.path)
+    return PreparedCase(
+        case=case,
+        actor=actor,
+        event_role=membership.role if membership else role,
+        event_unit_name=membership.unit.name if membership else "",
+        event_data={
+            "channel": new.channel,
+            "kind": new.kind,
+            **({"triage": _triage_record(triage)} if triage else {}),
+        },
+    )
+
+
+def submit_prepared(prepared: PreparedCase) -> Case:
+    """Number, insert and record a prepared submission: the transaction only writes."""
+    case = prepared.case
     with transaction.atomic():
-        case = Case(
-            number="",
-            tracking_code=_tracking_code(),
-            kind=new.kind,
-            channel=new.channel,
-            urgency=new.urgency,
-            complexity=Complexity.ORDINARY,
-            title=title[:200],
-            description=description[:5000],
-            category=category,
-            region=region,
-            region_path=region.path,
-            address=new.address.strip()[:200],
-            latitude=new.latitude,
-            longitude=new.longitude,
-            reporter=reporter,
-            reporter_name=new.reporter_name.strip()[:60],
-            reporter_phone=new.reporter_phone.strip()[:30],
-            is_anonymous=new.is_anonymous,
-            state=State.SUBMITTED,
-            dispatch_region=_dispatch_region_for(region),
-            submitted_at=now,
-            updated_at=now,
-        )
-        if triage:
-            case.proposed_category_id = triage["category_id"]
-            case.proposal_confidence = triage["confidence"]
-            case.proposal_model_version = triage["model"]
-            case.proposal_top3 = triage["top3"]
-        if category is not None:
-            case.proposed_unit = route(category.path, region).unit
-        _start_clock(case, Stage.DISPATCH, now, calendar)
-        case.number = _next_number(now)
+        case.number = _next_number(case.submitted_at)
         case.save(force_insert=True)
-        role = "resident" if reporter and not active_memberships(reporter) else ""
-        membership = acting_membership(actor, Capability.REPORT_CASES, region.path)
         events.record(
             case,
             "submit",
-            actor=actor,
-            actor_role=membership.role if membership else role,
-            actor_unit_name=membership.unit.name if membership else "",
+            actor=prepared.actor,
+            actor_role=prepared.event_role,
+            actor_unit_name=prepared.event_unit_name,
             to_state=State.SUBMITTED,
-            data={
-                "channel": new.channel,
-                "kind": new.kind,
-                **({"triage": _triage_record(triage)} if triage else {}),
-            },
-            occurred_at=now,
+            data=prepared.event_data,
+            occurred_at=case.submitted_at,
         )
     return case
+
+
+def submit_case(new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | None = None) -> Case:
+    """Register a matter someone raised, in state ``submitted``, with its dispatch clock running."""
+    return submit_prepared(prepare_case(new, actor=actor, submitted_at=submitted_at))
 
 
 def register_case(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from gongzhi.cases.choices import Stage
 from gongzhi.cases.models import Case, TimeLimit
+from gongzhi.core import refdata
 from gongzhi.core.working_days import DurationUnit, WorkingCalendar
 
 # Used only when a city has no row at all for a stage.
@@ -28,18 +27,27 @@ class Limit:
         return calendar.add(start, self.amount, self.unit)
 
 
+def _rows_by_stage() -> dict[str, list[TimeLimit]]:
+    rows: dict[str, list[TimeLimit]] = {}
+    for row in TimeLimit.objects.select_related("category").order_by("pk"):
+        rows.setdefault(row.stage, []).append(row)
+    return rows
+
+
 def limit_for(case: Case, stage: Stage) -> Limit:
     """The most specific rule: a matching urgency first (danger to life beats any category),
-    then the deepest category, then complexity."""
-    category_paths = []
+    then the deepest category, then complexity. The rows are reference data kept in memory
+    (``core.refdata``)."""
+    category_paths: set[str] = set()
     if case.category_id is not None and case.category is not None:
-        category_paths = [*case.category.ancestor_paths, case.category.path]
-    rows = TimeLimit.objects.filter(
-        Q(category__isnull=True) | Q(category__path__in=category_paths),
-        Q(urgency="") | Q(urgency=case.urgency),
-        Q(complexity="") | Q(complexity=case.complexity),
-        stage=stage,
-    ).select_related("category")
+        category_paths = {*case.category.ancestor_paths, case.category.path}
+    rows = [
+        row
+        for row in refdata.cached("cases.timelimits", _rows_by_stage).get(stage, ())
+        if (row.category is None or row.category.path in category_paths)
+        and row.urgency in ("", case.urgency)
+        and row.complexity in ("", case.complexity)
+    ]
 
     def specificity(row: TimeLimit) -> tuple[int, int, int]:
         depth = row.category.level if row.category else 0

@@ -17,6 +17,10 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from gongzhi.core import refdata
+
+refdata.watch("core.CalendarDay")
+
 LOCAL = ZoneInfo("Asia/Shanghai")
 OFFICE_START = dt.time(9, 0)
 OFFICE_END = dt.time(17, 0)
@@ -104,7 +108,12 @@ class WorkingCalendar:
 
 
 def city_calendar() -> WorkingCalendar:
-    """The calendar with the city's ``CalendarDay`` overrides (a small table, read each time)."""
+    """The calendar with the city's ``CalendarDay`` overrides (a small table, kept per process
+    as reference data: ``core.refdata``). Shared: never change its ``overrides``."""
+    return refdata.cached("core.calendar", _load_calendar)
+
+
+def _load_calendar() -> WorkingCalendar:
     from gongzhi.core.models import CalendarDay
 
     return WorkingCalendar(dict(CalendarDay.objects.values_list("date", "is_workday")))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core import refdata
 from gongzhi.dispatch.choices import Principle
 from gongzhi.territory.choices import RegionLevel
 
@@ -60,3 +61,7 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category or '*'} @ {self.region} > {self.unit or self.principle}"
+
+
+# Reference data: ``dispatch.queries.route`` keeps the active rules in memory.
+refdata.watch("dispatch.RoutingRule")

@@ -22,10 +22,12 @@ from django.db.models.functions import StrIndex
 from gongzhi.accounts.models import ApiKey
 from gongzhi.cases.models import Case, CaseAttachment, CaseEvent, Category
 from gongzhi.cases.workflow import CLOSED_STATES, OPEN_STATES
+from gongzhi.core import refdata
 from gongzhi.core.scoping import subtree_q
 from gongzhi.open311.choices import PRIVATE_CHANNELS, PUBLIC_EVENTS, PUBLIC_KINDS
 from gongzhi.open311.models import Submission
 from gongzhi.territory.models import Region, Unit
+from gongzhi.territory.queries import cities
 
 __all__ = [
     "ApiKey",
@@ -55,7 +57,14 @@ class Service:
         return str(self.category.pk)
 
 
-def services() -> list[Service]:
+@dataclass(frozen=True)
+class _Services:
+    all: tuple[Service, ...]
+    by_code: dict[str, Service]
+    by_category: dict[int, Service]
+
+
+def _load_services() -> _Services:
     """Every active category without active children, in path order. A leaf's name is its
     service name; where several leaves share it ("其他"), its parent's name comes first, and
     where that is still shared, the whole path."""
@@ -78,27 +87,44 @@ def services() -> list[Service]:
         else:
             name = " > ".join(parts)
         found.append(Service(leaf, name, parts[0], ",".join(parts[1:-1])))
-    return found
+    return _Services(
+        all=tuple(found),
+        by_code={s.code: s for s in found},
+        by_category={s.category.pk: s for s in found},
+    )
+
+
+def _services() -> _Services:
+    """Kept per process as reference data (``core.refdata``): the categories in it are
+    shared by every request, read-only."""
+    return refdata.cached("open311.services", _load_services)
+
+
+def services() -> list[Service]:
+    """Every active category without active children, in path order (see
+    ``_load_services`` for their names)."""
+    return list(_services().all)
 
 
 def service_with_code(code: str) -> Service | None:
     if not (code.isascii() and code.isdigit()) or len(code) > 18:
         return None
-    return next((s for s in services() if s.code == code), None)
+    return _services().by_code.get(code)
 
 
 def service_names(category_ids: Iterable[int]) -> dict[int, str]:
     """The service name of each category (as ``services()`` names them)."""
-    wanted = set(category_ids)
-    return {s.category.pk: s.name for s in services() if s.category.pk in wanted}
+    by_category = _services().by_category
+    return {pk: by_category[pk].name for pk in set(category_ids) if pk in by_category}
 
 
 # --- Regions --------------------------------------------------------------------------------
 
 
 def jurisdictions() -> list[Region]:
-    """The top regions (cities): each is one Open311 jurisdiction, its code the id."""
-    return list(Region.objects.filter(parent__isnull=True).order_by("code"))
+    """The top regions (cities): each is one Open311 jurisdiction, its code the id (from the
+    region tree in memory: shared, read-only)."""
+    return cities()
 
 
 def region_with_code(code: str, within: Region | None) -> Region | None:

@@ -145,9 +145,11 @@ def submit_request(
         replay = _replay(api_key, idempotency_key, body_hash)
         if replay is not None:
             return replay
+    # Checks, classification, routing and the clock before the transaction: it only writes.
+    prepared = case_services.prepare_case(_new_case(new), actor=AnonymousUser())
     try:
         with transaction.atomic():
-            case = case_services.submit_case(_new_case(new), actor=AnonymousUser())
+            case = case_services.submit_prepared(prepared)
             if new.media:
                 # The client may not attach as itself (an integration key acts as nobody): the
                 # system attaches the photos it sent with the case, before anyone else acts.

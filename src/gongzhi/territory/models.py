@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core import refdata
 from gongzhi.core.fields import PathField
 from gongzhi.territory.choices import RegionLevel, UnitKind
 
@@ -84,3 +85,7 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Reference data: kept in memory by ``territory.queries`` (the region tree) and others.
+refdata.watch("territory.Region", "territory.Unit", "territory.Unit_jurisdictions")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from gongzhi.core import refdata
 from gongzhi.core.scoping import Scope, subtree_q
 from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region, Unit
@@ -104,19 +107,106 @@ def contains(boundary: Any, lat: float, lng: float) -> bool:
     return False
 
 
+class RegionTree:
+    """The region tree as far as it was walked, in memory: each region's children (by code)
+    with their boundaries parsed once, and a bounding box per boundary, so a point is
+    tested against a polygon only when it falls inside its box (the box never changes the
+    answer: ray casting finds no point outside it inside). Loaded lazily, one query per
+    region whose children are asked for; kept per process as reference data
+    (``core.refdata``): the instances are shared, read-only."""
+
+    def __init__(self) -> None:
+        self._children: dict[int | None, list[tuple[Region, Box | None]]] = {}
+        self._by_path: dict[str, Region | None] = {}
+
+    def children(self, parent: Region | None) -> list[tuple[Region, Box | None]]:
+        key = parent.pk if parent is not None else None
+        found = self._children.get(key)
+        if found is None:
+            regions = Region.objects.filter(parent=parent).order_by("code")
+            found = self._children[key] = [(r, bounding_box(r.boundary)) for r in regions]
+            for region, _box in found:
+                self._by_path[region.path] = region
+        return found
+
+    def with_path(self, path: str) -> Region | None:
+        if path not in self._by_path:
+            self._by_path[path] = Region.objects.filter(path=path).first()
+        return self._by_path[path]
+
+    def region_at(self, lat: float, lng: float) -> Region | None:
+        candidates = self.children(None)
+        found: Region | None = None
+        while candidates:
+            match = next(
+                (
+                    r
+                    for r, box in candidates
+                    if (box is None or box.holds(lat, lng)) and contains(r.boundary, lat, lng)
+                ),
+                None,
+            )
+            if match is None:
+                break
+            found = match
+            if match.level >= RegionLevel.GRID:
+                break
+            candidates = self.children(match)
+        return found
+
+
+@dataclass(frozen=True)
+class Box:
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def holds(self, lat: float, lng: float) -> bool:
+        return self.south <= lat <= self.north and self.west <= lng <= self.east
+
+
+def bounding_box(boundary: Any) -> Box | None:
+    """The box around a well-formed Polygon or MultiPolygon's outer rings; None for anything
+    else (then the polygon test itself decides, as it always did)."""
+    if not isinstance(boundary, Mapping):
+        return None
+    coordinates = boundary.get("coordinates")
+    if boundary.get("type") == "Polygon":
+        polygons = [coordinates]
+    elif boundary.get("type") == "MultiPolygon" and isinstance(coordinates, list):
+        polygons = coordinates
+    else:
+        return None
+    try:
+        points = [(float(p[0]), float(p[1])) for polygon in polygons if polygon for p in polygon[0]]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    if not points or not all(math.isfinite(c) for point in points for c in point):
+        return None
+    lngs, lats = [p[0] for p in points], [p[1] for p in points]
+    return Box(min(lngs), min(lats), max(lngs), max(lats))
+
+
+def region_tree() -> RegionTree:
+    """This process's region tree (reloaded after any change to regions or units)."""
+    return refdata.cached("territory.tree", RegionTree)
+
+
 def region_at(lat: float, lng: float) -> Region | None:
     """The smallest region whose boundary contains the point: descend from the cities, one
     level at a time, testing only the children of the region found (a handful of polygons
     per level, never all the grids). Where a branch has no smaller region drawn, the
-    deepest region found answers; None when no city contains the point."""
-    candidates = list(Region.objects.filter(parent__isnull=True).order_by("code"))
-    found: Region | None = None
-    while candidates:
-        match = next((r for r in candidates if contains(r.boundary, lat, lng)), None)
-        if match is None:
-            break
-        found = match
-        if match.level >= RegionLevel.GRID:
-            break
-        candidates = list(Region.objects.filter(parent=match).order_by("code"))
-    return found
+    deepest region found answers; None when no city contains the point. From the region
+    tree in memory (``RegionTree``): no query once the branch was walked."""
+    return region_tree().region_at(lat, lng)
+
+
+def region_with_path(path: str) -> Region | None:
+    """The region at ``path`` (from the tree in memory; shared, read-only)."""
+    return region_tree().with_path(path)
+
+
+def cities() -> list[Region]:
+    """The top regions, by code (from the tree in memory; shared, read-only)."""
+    return [region for region, _box in region_tree().children(None)]

@@ -8,6 +8,11 @@ class TriageConfig(AppConfig):
     verbose_name = _("Triage")
 
     def ready(self) -> None:
+        from gongzhi.core import refdata
+
+        # Intake keeps the active model in memory (triage.services.propose).
+        refdata.watch("triage.ClassifierModel")
+
         from gongzhi.cases.proposals import (
             register_duplicate_finder,
             register_proposer,

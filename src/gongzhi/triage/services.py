@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.cases.models import Category
 from gongzhi.cases.proposals import CategoryProposal, DuplicateProposal, ReplyJudgement
+from gongzhi.core import refdata
 from gongzhi.core.audit import record_audit
 from gongzhi.triage import classifier
 from gongzhi.triage.choices import TriageAuditAction
@@ -128,16 +129,12 @@ def propose(text: str) -> Proposal | None:
     the text is blank, or none of its labels is an active category of the tree."""
     if not text.strip():
         return None
-    try:
-        version, model = classifier.model_for()
-    except NoActiveModel:
+    active = refdata.cached("triage.active_model", _active_model)
+    if active is None:
         return None
+    version, model = active
     ranking = classifier.rank(model, [text])[0]
-    known = set(
-        Category.objects.filter(
-            path__in=[label for label, _p in ranking], is_active=True
-        ).values_list("path", flat=True)
-    )
+    known = refdata.cached("triage.active_category_paths", _active_category_paths)
     ranked = [(label, round(p, 4)) for label, p in ranking if label in known]
     if not ranked:
         return None
@@ -147,6 +144,19 @@ def propose(text: str) -> Proposal | None:
         top3=ranked[:3],
         model_version=version,
     )
+
+
+def _active_model() -> tuple[int, TextClassifier] | None:
+    """The active model, kept per process as reference data (``core.refdata``): activating
+    another version, or any change to the registry, is seen by the next proposal."""
+    try:
+        return classifier.model_for()
+    except NoActiveModel:
+        return None
+
+
+def _active_category_paths() -> frozenset[str]:
+    return frozenset(Category.objects.filter(is_active=True).values_list("path", flat=True))
 
 
 def propose_for_intake(text: str) -> CategoryProposal | None:

@@ -7,6 +7,7 @@ from django.test import Client
 
 from gongzhi.accounts.services import issue_personal_token
 from gongzhi.cases.models import Case, CaseEvent, Category
+from gongzhi.cases.tests.images import PNG
 from gongzhi.cases.tests.test_loop import GREENING, submit
 from gongzhi.demo.build import DEMO_PASSWORD
 from gongzhi.demo.testing import World
@@ -182,7 +183,10 @@ def test_photos_are_checked_by_their_bytes(world: World, settings, tmp_path):
     fake = SimpleUploadedFile("photo.jpg", b"<script>alert(1)</script>", "image/jpeg")
     bad = client.post(f"/api/v1/cases/{case.pk}/attachments", {"file": fake})
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_case")
-    png = SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png")
+    header_only = SimpleUploadedFile("h.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png")
+    unreadable = client.post(f"/api/v1/cases/{case.pk}/attachments", {"file": header_only})
+    assert (unreadable.status_code, unreadable.json()["code"]) == (400, "invalid_case")
+    png = SimpleUploadedFile("x.png", PNG, "image/png")
     good = client.post(f"/api/v1/cases/{case.pk}/attachments", {"file": png})
     assert good.status_code == 201
     assert good.json()["content_type"] == "image/png"
