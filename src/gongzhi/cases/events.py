@@ -25,11 +25,14 @@ def record(
     reason: str = "",
     data: dict[str, Any] | None = None,
     occurred_at: dt.datetime | None = None,
+    first: bool = False,
 ) -> CaseEvent:
+    """Append to the case's timeline (``first``: the case was inserted in this transaction)."""
     return append_event(
         CaseEvent,
         stream=stream_of(case),
         action=action,
+        first=first,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_role=actor_role,
         actor_unit_name=actor_unit_name,

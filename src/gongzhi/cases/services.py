@@ -420,6 +420,7 @@ def submit_prepared(prepared: PreparedCase) -> Case:
             to_state=State.SUBMITTED,
             data=prepared.event_data,
             occurred_at=case.submitted_at,
+            first=True,
         )
     return case
 

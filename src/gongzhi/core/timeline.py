@@ -47,15 +47,32 @@ def event_hash(event: ChainedEvent, extra_fields: tuple[str, ...] = ()) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def append_event(model: type[E], *, stream: str, action: str, **fields: Any) -> E:
+def append_event(
+    model: type[E], *, stream: str, action: str, first: bool = False, **fields: Any
+) -> E:
     """Append one event to ``stream``, chained to the previous one.
 
     Two writers racing on one stream both read the same last event; the unique
     (stream, seq) constraint lets exactly one insert, and the other retries on the new tip.
     Call inside the caller's transaction: the event commits or rolls back with the change.
+    ``first``: the stream was created in this transaction (a new case), so nobody else can
+    write to it and there is no tip to read; if there is one after all, the insert fails on
+    the unique (stream, seq) constraint rather than forking the chain.
     """
     extra = getattr(model, "hashed_fields", ())
     occurred_at = fields.pop("occurred_at", None) or timezone.now()
+    if first:
+        event = model(
+            stream=stream,
+            seq=1,
+            prev_hash=GENESIS,
+            action=action,
+            occurred_at=occurred_at,
+            **fields,
+        )
+        event.hash = event_hash(event, extra)
+        event.save(force_insert=True)
+        return event
     for _attempt in range(5):
         last = model.objects.filter(stream=stream).order_by("-seq").first()
         event = model(

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from gongzhi.core.audit import record_audit
 from gongzhi.core.models import AuditEvent
-from gongzhi.core.timeline import GENESIS, ChainBreak, verify_chains
+from gongzhi.core.timeline import GENESIS, ChainBreak, append_event, verify_chains
 
 
 def _record(subject_id: int, action: str, **data: object) -> AuditEvent:
@@ -100,3 +100,15 @@ def test_verify_timelines_command(chain, capsys):
     assert exit_info.value.code == 1
     out = capsys.readouterr().out
     assert "thing:1 #1: content does not match its hash" in out
+
+
+def test_a_first_event_starts_the_chain_without_reading_it_and_cannot_fork_one(db):
+    kwargs = {"subject_type": "t", "subject_id": "9", "subject_label": "t", "region_path": ""}
+    first = append_event(AuditEvent, stream="t:9", action="created", first=True, **kwargs)
+    assert (first.seq, first.prev_hash) == (1, GENESIS)
+    second = append_event(AuditEvent, stream="t:9", action="changed", **kwargs)
+    assert (second.seq, second.prev_hash) == (2, first.hash)
+    assert list(verify_chains(AuditEvent)) == []
+    with pytest.raises(IntegrityError), transaction.atomic():
+        append_event(AuditEvent, stream="t:9", action="again", first=True, **kwargs)
+    assert AuditEvent.objects.filter(stream="t:9").count() == 2
