@@ -93,9 +93,11 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 def revoke_api_key(request: HttpRequest, key_id: str) -> HttpResponse:
     key = policies.access_api_key(request.user, key_id)
     form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():  # a reason too long or not text: nothing is revoked
+        messages.error(request, " ".join(str(e) for e in form.errors["reason"]))
+        return redirect("accounts:api-keys")
     try:
-        services.revoke_api_key(key, actor=request.user, reason=reason)
+        services.revoke_api_key(key, actor=request.user, reason=form.cleaned_data["reason"])
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -169,7 +169,7 @@ def _cached_public_figures(region: Any) -> queries.PublicFigures:
     if seconds <= 0:
         return queries.public_figures(region, timezone.now())
     key = f"dashboards:public:{region.pk}:{get_language()}"
-    shown = cache.get(key)
+    shown: queries.PublicFigures | None = cache.get(key)
     if shown is None:
         shown = queries.public_figures(region, timezone.now())
         cache.set(key, shown, seconds)

@@ -26,7 +26,7 @@ class RegionForm(forms.Form):
             return None
         try:
             value = json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested too deeply
             raise forms.ValidationError(_("This is not valid JSON.")) from None
         if not isinstance(value, dict):
             raise forms.ValidationError(_("A boundary must be a GeoJSON object."))

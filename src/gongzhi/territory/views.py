@@ -107,7 +107,8 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind in UnitKind.values:
         units = units.filter(kind=kind)
-    q = request.GET.get("q", "").strip()[:50]
+    # NUL can be in no name (and PostgreSQL refuses it in a query): searched for as nothing.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:50]
     if q:
         units = units.filter(name__contains=q)
     pager = Paginator(units.order_by("region__path", "kind", "name"), 50)
@@ -202,9 +203,13 @@ def grant_membership(request: HttpRequest, unit_id: int) -> HttpResponse:
 def revoke_membership(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = account_policies.access_membership(request.user, membership_id)
     form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():  # a reason too long or not text: nothing is revoked
+        messages.error(request, " ".join(str(e) for e in form.errors["reason"]))
+        return redirect("territory:unit", unit_id=membership.unit_id)
     try:
-        account_services.revoke_membership(membership, actor=request.user, reason=reason)
+        account_services.revoke_membership(
+            membership, actor=request.user, reason=form.cleaned_data["reason"]
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

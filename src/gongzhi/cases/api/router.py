@@ -308,7 +308,8 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> CasePage:
 
 @router.get("/cases/track/{code}", response=CaseDetailOut, summary="My case by its tracking code")
 def track_case(request: HttpRequest, code: str) -> CaseDetailOut:
-    case = policies.access_case_by_tracking_code(request.user, code[:16])
+    # NUL is in no code (and PostgreSQL refuses it in a query).
+    case = policies.access_case_by_tracking_code(request.user, code.replace("\x00", "")[:16])
     return case_detail(request, policies.access_case(request.user, case.pk))
 
 

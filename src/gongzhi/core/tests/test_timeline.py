@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -103,7 +105,12 @@ def test_verify_timelines_command(chain, capsys):
 
 
 def test_a_first_event_starts_the_chain_without_reading_it_and_cannot_fork_one(db):
-    kwargs = {"subject_type": "t", "subject_id": "9", "subject_label": "t", "region_path": ""}
+    kwargs: dict[str, Any] = {
+        "subject_type": "t",
+        "subject_id": "9",
+        "subject_label": "t",
+        "region_path": "",
+    }
     first = append_event(AuditEvent, stream="t:9", action="created", first=True, **kwargs)
     assert (first.seq, first.prev_hash) == (1, GENESIS)
     second = append_event(AuditEvent, stream="t:9", action="changed", **kwargs)

@@ -111,6 +111,11 @@ def _show_error(form: forms.Form, error: DomainError) -> None:
     )
 
 
+def _is_id(text: str) -> bool:
+    """ASCII digits ("²".isdigit() too), few enough for a 64-bit column."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _require_user(request: HttpRequest) -> None:
     if not policies.can_use_assessments(request.user):
         raise PermissionDenied(_("This page is for those who evaluate or rectify."))
@@ -287,7 +292,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
     system_id = request.GET.get("system", "")
     found = queries.rectifications_of(
         items,
-        system_id=int(system_id) if system_id.isdigit() else None,
+        system_id=int(system_id) if _is_id(system_id) else None,
         state=state if state in RECTIFICATION_STATE_LABELS else None,
         unit_ids=units_with(request.user, Capability.RECTIFY) if mine else None,
     )

@@ -2,6 +2,12 @@
 // filters and draws one circle per case, coloured by its deadline warning. The filter form
 // works without JavaScript too (it reloads the page); with it, a change redraws in place.
 (function () {
+  // Names are text people typed: a string given to Leaflet would be parsed as HTML.
+  function asText(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
   var el = document.getElementById("case-map");
   var form = document.getElementById("map-filters");
   var status = document.getElementById("map-status");
@@ -17,7 +23,7 @@
     },
     onEachFeature: function (feature, layer) {
       if (feature.properties && feature.properties.level > 1) {
-        layer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "region-label" });
+        layer.bindTooltip(asText(feature.properties.name), { permanent: true, direction: "center", className: "region-label" });
       }
     }
   }).addTo(map);

@@ -4,6 +4,12 @@
 // Outlines (the city and its districts, or the case's grid) orient people when no tile
 // server is configured.
 (function () {
+  // Names are text people typed: a string given to Leaflet would be parsed as HTML.
+  function asText(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
   var el = document.getElementById("pin-map");
   if (!el || typeof L === "undefined") { return; }
   var editable = el.dataset.editable === "1";
@@ -24,7 +30,7 @@
     },
     onEachFeature: function (feature, layer) {
       if (feature.properties && feature.properties.level === 2) {
-        layer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "region-label" });
+        layer.bindTooltip(asText(feature.properties.name), { permanent: true, direction: "center", className: "region-label" });
       }
     }
   }).addTo(map);

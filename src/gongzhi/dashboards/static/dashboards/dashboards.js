@@ -3,6 +3,12 @@
 // chart or the map is drawn, its table folds away (it stays one click away). Without
 // ECharts or Leaflet the tables simply stay open.
 (function () {
+  // Names are text people typed: a string given to Leaflet would be parsed as HTML.
+  function asText(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
   var source = document.getElementById("dashboard-charts");
   if (!source) { return; }
   var data = JSON.parse(source.textContent);
@@ -32,7 +38,7 @@
         return { color: "#8c1d18", weight: 0.6, fillColor: colour(feature.properties.count), fillOpacity: 0.85 };
       },
       onEachFeature: function (feature, shape) {
-        shape.bindTooltip(feature.properties.name + ": " + feature.properties.count, { className: "grid-tip", sticky: true });
+        shape.bindTooltip(asText(feature.properties.name + ": " + feature.properties.count), { className: "grid-tip", sticky: true });
       }
     }).addTo(map);
     if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { padding: [6, 6] }); } else { map.setView([0, 0], 1); }
