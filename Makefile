@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := GONGZHI_DEBUG=1
 
-.PHONY: run test lint typecheck check-migrations ci install install-dev assets demo messages bench clean
+.PHONY: run test lint typecheck check-migrations ci install install-dev assets demo messages bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,14 @@ bench: install-dev
 	$(BIN)/python bench/bench_intake.py --out bench/results/intake.md
 	set -o pipefail; $(BIN)/python bench/bench_subtree.py | tee bench/results/subtree.txt
 	set -o pipefail; $(BIN)/python bench/bench_triage.py --repeats 1 | tee bench/results/triage.txt
+
+## make soak: intake for ten minutes at 80 % of the measured maximum (the last
+## bench/results/intake.md, else a short saturation run), memory of every server process
+## and the database's size over time, in bench/results/soak.md; not part of make test or CI.
+## SOAK_ARGS="--database postgres --minutes 30" and the like (bench/README.md).
+soak: install-dev
+	mkdir -p bench/results
+	$(BIN)/python bench/soak.py --out bench/results/soak.md $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) var test-artifacts node_modules

@@ -124,7 +124,12 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A persistent connection is checked before each request reuses it, so one broken
+        # while the database was away is replaced by itself once it is back.
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # While the database cannot be reached, give up connecting after a few seconds and
+        # answer 503 (core/availability.py), well before gunicorn's worker timeout (30 s).
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
     DATABASES = {
         "default": {

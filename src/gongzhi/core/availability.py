@@ -18,7 +18,12 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 def wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith(("/api/", "/open311/"))
+    """The API, Open311, the pages' JSON endpoints (``.../map.json``) and clients that
+    accept JSON but not HTML get JSON; people get a page."""
+    if request.path.startswith(("/api/", "/open311/")) or request.path.endswith(".json"):
+        return True
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
 
 
 def unavailable(request: HttpRequest) -> HttpResponse:

@@ -9,12 +9,14 @@ from django.db import OperationalError
 from django.test import Client
 
 from gongzhi.accounts.models import User
+from gongzhi.core.availability import unavailable
 
 
 @pytest.mark.parametrize(
     ("path", "content_type"),
     [
         ("/api/v1/me", "application/json"),
+        ("/cases/map.json", "application/json"),
         ("/regions/", "text/html; charset=utf-8"),
         ("/", "text/html; charset=utf-8"),
     ],
@@ -47,3 +49,22 @@ def test_other_errors_are_a_plain_500(db):
         response = client.get("/accounts/me/")
     assert response.status_code == 500
     assert "secret detail" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "content_type"),
+    [
+        ("/open311/v2/requests.xml", "", "application/json"),
+        ("/cases/where.json", "", "application/json"),
+        ("/cases/", "application/json", "application/json"),
+        ("/cases/", "text/html,application/json;q=0.9", "text/html; charset=utf-8"),
+        ("/cases/", "", "text/html; charset=utf-8"),
+    ],
+)
+def test_machines_get_json_and_people_a_page(rf, path, accept, content_type):
+    response = unavailable(rf.get(path, headers={"Accept": accept} if accept else {}))
+    assert response.status_code == 503
+    assert response["Content-Type"] == content_type
+    assert response["Retry-After"] == "5"
+    if content_type == "application/json":
+        assert response.content.startswith(b'{"code": "service_unavailable", "message": ')
