@@ -17,6 +17,15 @@ RETRY_AFTER_SECONDS = 5
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
+class DatabaseDownFilter(logging.Filter):
+    """Keeps Django's request logger from writing a full traceback for every request while
+    the database is away: ``server_error`` logs one warning line for each instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, DATABASE_DOWN)
+
+
 def wants_json(request: HttpRequest) -> bool:
     """The API, Open311, the pages' JSON endpoints (``.../map.json``) and clients that
     accept JSON but not HTML get JSON; people get a page."""

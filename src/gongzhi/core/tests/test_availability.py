@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from unittest import mock
 
 import pytest
@@ -9,7 +11,7 @@ from django.db import OperationalError
 from django.test import Client
 
 from gongzhi.accounts.models import User
-from gongzhi.core.availability import unavailable
+from gongzhi.core.availability import DatabaseDownFilter, unavailable
 
 
 @pytest.mark.parametrize(
@@ -68,3 +70,19 @@ def test_machines_get_json_and_people_a_page(rf, path, accept, content_type):
     assert response["Retry-After"] == "5"
     if content_type == "application/json":
         assert response.content.startswith(b'{"code": "service_unavailable", "message": ')
+
+
+def test_the_request_log_leaves_out_tracebacks_of_a_database_outage():
+    def record_of(error: Exception) -> logging.LogRecord:
+        try:
+            raise error
+        except Exception:
+            return logging.LogRecord(
+                "django.request", logging.ERROR, __file__, 1, "boom", None, sys.exc_info()
+            )
+
+    keep = DatabaseDownFilter().filter
+    assert keep(record_of(OperationalError("connection refused"))) is False
+    assert keep(record_of(ValueError("a bug"))) is True
+    assert keep(logging.LogRecord("django.request", logging.WARNING, "", 1, "x", None, None))
+    assert logging.getLogger("django.request").filters[0].__class__ is DatabaseDownFilter
