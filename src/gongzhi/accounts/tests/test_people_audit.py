@@ -43,7 +43,7 @@ def test_ordinary_people_signing_up_and_logging_in_leave_no_audit_event(world: W
 
 
 def test_an_admin_making_someone_superuser_and_deactivating_them_is_recorded(world: World):
-    client, boss = superuser_client()
+    client, _boss = superuser_client()
     person = User.objects.get(username="handler")
     form = {
         "username": "handler",
