@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 # Each sets window.__xss when it runs; tests/fuzz/test_stored_script.py checks it never does.
@@ -75,3 +76,16 @@ def form_data(draw: Any, valid: dict[str, Any]) -> dict[str, Any]:
             draw(hostile_text)
         )
     return data
+
+
+def bounded(examples: int) -> Any:
+    """Hypothesis settings for every fuzz test: a fixed number of examples, the same ones in
+    every run (CI must be reproducible), no example database, no time limits."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )

@@ -25,7 +25,7 @@ from django.core import signals
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gongzhi.accounts.services import issue_personal_token
@@ -33,6 +33,7 @@ from gongzhi.demo.build import DEMO_PASSWORD
 from gongzhi.demo.testing import World
 from gongzhi.open311.openapi import openapi_document
 from gongzhi.open311.tests.support import client_key, greening_code
+from tests.fuzz.payloads import bounded
 
 # Enough to reach every operation's validation and its service; the whole file runs in
 # well under a minute on the 2-core CI machine.
@@ -130,14 +131,7 @@ def fuzz(schema: Any, prepare: Any, examples: int, *, open311: bool = False) -> 
 def examples_of(
     operation: Any, prepare: Any, failures: list[str], examples: int, open311: bool
 ) -> Any:
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @bounded(examples)
     @given(case=operation.as_strategy(), data=st.data())
     def run(case: Any, data: Any) -> None:
         headers = prepare(case, data)

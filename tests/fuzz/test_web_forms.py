@@ -39,7 +39,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from gongzhi.accounts.forms import ApiKeyForm, MembershipForm, ReasonForm
@@ -67,7 +67,7 @@ from gongzhi.evaluation.views.rankings import regions_to_publish
 from gongzhi.notifications.models import Notice
 from gongzhi.territory.forms import RegionForm, UnitForm
 from gongzhi.territory.models import Region, Unit
-from tests.fuzz.payloads import form_data
+from tests.fuzz.payloads import bounded, form_data
 from tests.test_permission_matrix_assessments import Ctx as SystemCtx
 from tests.test_permission_matrix_assessments import (
     active,
@@ -670,14 +670,7 @@ def fuzz_one(target: Target, world: World, examples: int = EXAMPLES) -> None:
     hows = ["form"] * 6 + ["raw", "escape", "surrogate", "cut"]
     shared = client_for(target.persona)
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @bounded(examples)
     @given(data=form_data(valid), how=st.sampled_from(hows))
     def run(data: dict[str, Any], how: str) -> None:
         if how != "form" and _has_files(data):
