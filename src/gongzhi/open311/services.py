@@ -166,8 +166,9 @@ def submit_request(
                 submitted_at=case.submitted_at,
             )
             if new.media_url:
-                submission_id = str(submission.pk)
-                transaction.on_commit(lambda: fetch_media_task.enqueue(submission_id))
+                # Queued in this transaction, not on commit: the fetch commits with the case
+                # or rolls back with it, and cannot be lost between the commit and the queue.
+                fetch_media_task.enqueue(str(submission.pk))
     except IntegrityError:
         # A concurrent retry with the same key committed first: ours is undone, answer theirs.
         if idempotency_key:
@@ -183,7 +184,12 @@ logger = logging.getLogger(__name__)
 
 @task()
 def fetch_media_task(submission_id: str) -> bool:
-    """Fetch the photo a client named by media_url and attach it (idempotent: once)."""
+    """Fetch the photo a client named by media_url and attach it (idempotent: once).
+
+    Queued in the submission's transaction, so the worker runs it only after that commit; the
+    case may have moved on by then, and one no longer open refuses the photo (logged, nothing
+    attached). With the immediate backend (tests) it runs inside that transaction; the
+    attachment is written in a savepoint (``attach_fetched_media``)."""
     if not getattr(settings, "GONGZHI_OPEN311_FETCH_MEDIA", True):
         return False
     submission = queries.submission_with_id(submission_id)
