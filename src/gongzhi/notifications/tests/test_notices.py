@@ -19,21 +19,19 @@ def client_as(username: str) -> Client:
     return Client(headers={"Authorization": f"Bearer {token}"})
 
 
-def test_notices_follow_the_case_after_commit(world: World, django_capture_on_commit_callbacks):
+def test_notices_follow_the_case(world: World):
     dispatcher, officer = world.persona("dispatcher"), world.persona("street_officer")
     case = services.register_case(submit(world), actor=dispatcher)
-    with django_capture_on_commit_callbacks(execute=True):
-        case = services.dispatch_case(case, actor=dispatcher)
+    case = services.dispatch_case(case, actor=dispatcher)
     notice = Notice.objects.get()
     assert (notice.kind, notice.unit.name, notice.recipient) == (
         "dispatched",
         "春山街道办事处",
         None,
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        case = services.sign_for_case(case, actor=officer)
-        case = services.supervise_case(case, actor=world.persona("district_leader"), note="加快")
-        case = services.reply_to_case(case, actor=officer, reply="已处理完毕，谢谢。")
+    case = services.sign_for_case(case, actor=officer)
+    case = services.supervise_case(case, actor=world.persona("district_leader"), note="加快")
+    case = services.reply_to_case(case, actor=officer, reply="已处理完毕，谢谢。")
     kinds = sorted(Notice.objects.values_list("kind", flat=True))
     assert kinds == ["dispatched", "replied", "supervised"]
     replied = Notice.objects.get(kind="replied")
@@ -41,23 +39,18 @@ def test_notices_follow_the_case_after_commit(world: World, django_capture_on_co
     assert replied.text == f"您反映的问题 {case.number} 已有答复。"
 
 
-def test_a_failed_action_sends_nothing(world: World, django_capture_on_commit_callbacks):
+def test_a_failed_action_sends_nothing(world: World):
     case = submit(world)
-    with (
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(InvalidTransition),
-    ):
+    with pytest.raises(InvalidTransition):
         services.dispatch_case(case, actor=world.persona("dispatcher"))  # not registered yet
-    assert callbacks == []
     assert Notice.objects.count() == 0
 
 
-def test_unit_notices_through_the_api(world: World, django_capture_on_commit_callbacks):
+def test_unit_notices_through_the_api(world: World):
     dispatcher = world.persona("dispatcher")
-    with django_capture_on_commit_callbacks(execute=True):
-        services.dispatch_case(
-            services.register_case(submit(world), actor=dispatcher), actor=dispatcher
-        )
+    services.dispatch_case(
+        services.register_case(submit(world), actor=dispatcher), actor=dispatcher
+    )
     officer = client_as("street_officer")
     page = officer.get("/api/v1/notices").json()
     assert page["unread_count"] == 1

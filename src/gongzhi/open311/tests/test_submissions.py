@@ -344,8 +344,8 @@ def test_a_file_that_is_no_photo_undoes_the_submission(
     assert not Case.objects.filter(channel="open311").exists()
 
 
-def test_a_media_url_is_fetched_after_the_commit(
-    client, world: World, key, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+def test_a_media_url_is_fetched_by_the_task_queued_with_the_case(
+    client, world: World, key, settings, tmp_path, monkeypatch
 ):
     settings.MEDIA_ROOT = tmp_path
     fetched: list[str] = []
@@ -355,8 +355,7 @@ def test_a_media_url_is_fetched_after_the_commit(
         return JPEG
 
     monkeypatch.setattr(media, "download", fake_download)
-    with django_capture_on_commit_callbacks(execute=True):
-        case = submitted(client, world, key, media_url="https://photos.example.com/a.jpg")
+    case = submitted(client, world, key, media_url="https://photos.example.com/a.jpg")
     assert fetched == ["https://photos.example.com/a.jpg"]
     assert CaseAttachment.objects.filter(case=case, is_public=False).count() == 1
     submission = Submission.objects.get(case=case)
