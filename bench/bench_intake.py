@@ -346,6 +346,7 @@ def start_server(name: str, app: str, env: dict[str, str], workers: int, logdir:
         "sync",
         "--access-logfile",
         "-",  # as `gongzhi serve --production` does
+        "--no-control-socket",  # as serve does: the default socket is one per machine
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(argv, env=env, cwd=REPO, stdout=out, stderr=out)  # noqa: S603

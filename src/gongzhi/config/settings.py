@@ -18,8 +18,11 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.csp import tile_sources
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/gongzhi
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -215,6 +218,36 @@ if not DEBUG and env_flag("GONGZHI_HTTPS", default=True):
 if env_flag("GONGZHI_BEHIND_PROXY"):
     # Only behind a proxy that sets this header itself (never passes the client's through).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy on every response (django-csp; the format of Django 6.0's own
+# SECURE_CSP, so moving to it later is a rename). Everything the pages load is served by the
+# site itself: no inline script, no inline style (no <style> and no style="" in templates;
+# ECharts draws its tooltips on the canvas, htmx adds no indicator style), no eval. Styles
+# that Leaflet and ECharts set from JavaScript (element.style) are not inline styles and
+# need nothing. The one outside source is the tile server of GONGZHI_MAP_TILES_URL, read
+# here because the maps section comes later (core/csp.py turns the template into sources).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *tile_sources(os.environ.get("GONGZHI_MAP_TILES_URL", ""))],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# After WhiteNoise, which answers static files (scripts, styles, images) before it: they need
+# no policy of their own. The admin needs no looser policy: Django 5.2's admin has no inline
+# script or style attribute, and its one <style> (a change list whose ModelAdmin turns off both
+# action bars) is in no change list here; tests/e2e/test_csp.py opens the admin in Chromium.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
 
 # --- Maps ----------------------------------------------------------------------------------
 GONGZHI_MAP_TILES_URL = os.environ.get("GONGZHI_MAP_TILES_URL", "")

@@ -51,6 +51,13 @@ def background_commands(python: str) -> dict[str, list[str]]:
 
 
 def web_command(python: str, *, bind: str, workers: int, production: bool) -> list[str]:
+    """The web server's command line.
+
+    gunicorn's control socket (for ``gunicornc``) is off: its default path is one per user
+    and machine (``~/.gunicorn/gunicorn.ctl``), so every instance on a machine (the system
+    tests', the benchmarks', a second deployment) would take it over from the others, and
+    ``serve`` already starts, supervises and stops gunicorn itself.
+    """
     if not production:
         return [python, "-m", "gongzhi", "runserver", bind]
     return [
@@ -66,6 +73,7 @@ def web_command(python: str, *, bind: str, workers: int, production: bool) -> li
         "sync",
         "--access-logfile",
         "-",
+        "--no-control-socket",
     ]
 
 

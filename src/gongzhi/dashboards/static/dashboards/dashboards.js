@@ -49,6 +49,7 @@
   function chart(id, option) {
     var el = document.getElementById(id);
     if (!el || typeof echarts === "undefined") { return null; }
+    el.classList.add("chart-drawn");  // shown first: ECharts takes its size from the element
     var instance = echarts.init(el, null, { renderer: "canvas" });
     instance.setOption(option);
     window.addEventListener("resize", function () { instance.resize(); });
@@ -58,6 +59,13 @@
   }
 
   var RED = "#b3261e", GREEN = "#1a7f37", AMBER = "#dc9a00";
+  // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style="" attributes, which
+  // the Content-Security-Policy (style-src 'self') refuses.
+  function tooltip(options) {
+    var merged = { trigger: "axis", renderMode: "richText" };
+    Object.keys(options || {}).forEach(function (key) { merged[key] = options[key]; });
+    return merged;
+  }
   var grid = { left: 48, right: 16, top: 36, bottom: 28, containLabel: false };
   // Rates sit near the top: start the axis a little below the lowest value, not at 0.
   var percent = {
@@ -69,7 +77,7 @@
     var trend = data.trend;
     chart("trend-cases", {
       color: [RED],
-      tooltip: { trigger: "axis" },
+      tooltip: tooltip(),
       legend: { data: [labels.cases], top: 0 },
       grid: grid,
       xAxis: { type: "category", data: trend.months },
@@ -78,7 +86,7 @@
     });
     chart("trend-rates", {
       color: [GREEN, AMBER],
-      tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v + "%"; } },
+      tooltip: tooltip({ valueFormatter: function (v) { return v == null ? "—" : v + "%"; } }),
       legend: { data: [labels.satisfaction, labels.on_time], top: 0 },
       grid: grid,
       xAxis: { type: "category", data: trend.months },
@@ -95,7 +103,7 @@
       el.style.height = Math.max(200, row * areas.names.length + 60) + "px";
       chart("area-scores", {
         color: [RED],
-        tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? labels.no_score : v; } },
+        tooltip: tooltip({ valueFormatter: function (v) { return v == null ? labels.no_score : v; } }),
         grid: { left: 8, right: 40, top: 8, bottom: 24, containLabel: true },
         xAxis: { type: "value", min: 0, max: 100 },
         yAxis: { type: "category", data: areas.names.slice().reverse(), axisLabel: { interval: 0, fontSize: row < 20 ? 10 : 12 } },
