@@ -728,8 +728,8 @@ def lifecycle_problems(db: ScratchDatabase, case_ids: list[str]) -> list[str]:
     """What breaks the lifecycle's rules in these cases' timelines (empty when none):
     each event a legal transition of ``cases/workflow.py``, each chained to the one before
     (its from_state the previous to_state), the case's state the last event's, and the
-    case's version the number of its own events (one submit, then one per action; an
-    absorbed duplicate is recorded on the original without changing it)."""
+    case's version the number of its events (one submit, then one per action, an absorbed
+    duplicate included: every event moves the version on)."""
     from gongzhi.cases.workflow import TRANSITIONS, Action, State
 
     problems = []
@@ -752,9 +752,8 @@ def lifecycle_problems(db: ScratchDatabase, case_ids: list[str]) -> list[str]:
                 )
         if row["state"] != events[-1]["to_state"]:
             problems.append(f"{case_id}: state {row['state']}, last event {events[-1]}")
-        own = sum(1 for e in events if e["action"] != "absorb_duplicate")
-        if row["version"] != own:
-            problems.append(f"{case_id}: version {row['version']} but {own} events")
+        if row["version"] != len(events):
+            problems.append(f"{case_id}: version {row['version']} but {len(events)} events")
         if [e["seq"] for e in events] != list(range(1, len(events) + 1)):
             problems.append(f"{case_id}: seq not 1..{len(events)}")
     return problems

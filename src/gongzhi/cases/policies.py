@@ -138,6 +138,24 @@ def available_actions(user: AnyUser, case: Case) -> list[Action]:
     return [a for a in allowed_actions(case.state) if a in WHO_MAY and can_act(user, case, a)]
 
 
+def check_may_act(
+    user: AnyUser, case: Case, action: Action | str, *, expected_version: int | None = None
+) -> None:
+    """Refuse (403) someone who may not take ``action`` on the case as read, unlocked.
+
+    Not the check of an action: services make that one under the row lock, after the version
+    and the state. This one is for an entry point that refuses input before any service runs
+    (a form not valid, a unit or case it names not found), input whose choices depend on who
+    may act: whoever may not act at all is refused as for any input, rather than told what is
+    wrong with theirs. Silent when the case moved on since the person saw it (another version,
+    or a state that does not allow the action): whoever lost a race is not refused for it.
+    """
+    if expected_version is not None and expected_version != case.version:
+        return
+    if Action(action) in allowed_actions(case.state) and not can_act(user, case, action):
+        raise PermissionDenied(_("You may not do this to this case."))
+
+
 def access_case(user: AnyUser, case_id: object, *, action: Action | str | None = None) -> Case:
     try:
         key = uuid.UUID(str(case_id))

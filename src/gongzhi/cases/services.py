@@ -908,34 +908,59 @@ def add_assisting_unit(case: Case, *, actor: AnyUser, unit: Unit, reason: str = 
 
 
 def merge_case(duplicate: Case, *, into: Case, actor: AnyUser, reason: str = "") -> Case:
-    """合并: the duplicate closes as merged; both timelines say so; the original goes on."""
+    """合并: the duplicate closes as merged; both timelines say so; the original goes on.
+
+    Both rows are locked, in the order of their keys: two merges of the same pair crossing
+    each other wait for one another instead of deadlocking. Then, under the locks, the
+    duplicate's state and who may merge it (``_act``), the original's state and who may add
+    to it. The original's timeline gets one event more, so its version goes up by one: whoever
+    saw it before the merge acts on a stale version and is told so.
+    """
     if duplicate.pk == into.pk:
         raise InvalidCase(_("A case cannot be merged into itself."))
-    if not policies.can_dispatch(actor, into):
-        raise PermissionDenied(_("You may not do this to this case."))
-    if into.state in {State.REJECTED, State.MERGED}:
-        raise InvalidCase(_("Merge into a case that is still alive."))
-
-    def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
-        return Step(
-            {"merged_into": into, "closed_at": now},
-            reason=reason.strip(),
-            data={"into": into.number},
-            stage=None,
-        )
-
+    reason = reason.strip()
     with transaction.atomic():
+        locked = {
+            pk: Case.objects.select_for_update(of=("self",))
+            .select_related("region", "dispatch_region", "unit")
+            .get(pk=pk)
+            for pk in sorted([duplicate.pk, into.pk])
+        }
+        original = locked[into.pk]
+
+        def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
+            try:
+                next_state(original.state, Action.ABSORB_DUPLICATE)
+            except IllegalTransition:
+                raise InvalidCase(
+                    _("Case %(number)s is “%(state)s”: merge into a case that is still open.")
+                    % {"number": original.number, "state": STATE_LABELS[State(original.state)]},
+                    into=original.number,
+                    state=original.state,
+                ) from None
+            if not policies.can_dispatch(actor, original):
+                raise PermissionDenied(_("You may not do this to this case."))
+            return Step(
+                {"merged_into": original, "closed_at": now},
+                reason=reason,
+                data={"into": original.number},
+                stage=None,
+            )
+
         merged = _act(duplicate, Action.MERGE, actor=actor, expected_version=None, change=change)
-        role, unit_name = _snapshot(actor, into, Capability.DISPATCH_CASES)
+        original.version += 1
+        original.updated_at = merged.updated_at
+        original.save(update_fields=["version", "updated_at"])
+        role, unit_name = _snapshot(actor, original, Capability.DISPATCH_CASES)
         events.record(
-            into,
+            original,
             Action.ABSORB_DUPLICATE,
             actor=actor,
             actor_role=role,
             actor_unit_name=unit_name,
-            from_state=into.state,
-            to_state=into.state,
-            reason=reason.strip(),
+            from_state=original.state,
+            to_state=original.state,
+            reason=reason,
             data={"duplicate": merged.number},
         )
     return merged

@@ -232,7 +232,8 @@ class ActionSpec:
     label: StrOrPromise
     form: type[django_forms.Form]
     run: Callable[[HttpRequest, Case, dict[str, Any]], Any]
-    # The workflow action whose permission the entry point checks (None: checked by the view).
+    # The workflow action the form takes: the page offers it to those who may; the service
+    # checks who may. None: a decision on a request (one of DECISIONS, by the request's kind).
     permission: Action | None
     options: Callable[[AnyUser, Case], dict[str, Any]] | None = None
     button: str = ""  # CSS class of the submit button
@@ -382,8 +383,9 @@ def _add_assisting_unit(request: HttpRequest, case: Case, data: dict[str, Any]) 
 def _merge(request: HttpRequest, case: Case, data: dict[str, Any]) -> Any:
     into = pages.visible_case_by_number(request.user, data["into"])
     if into is None:
+        # Only for someone who may merge this case: anyone else is refused, whatever the number.
+        policies.check_may_act(request.user, case, Action.MERGE)
         raise NotFound(_("No case you can see has that number."))
-    into = policies.access_case(request.user, into.pk)
     return services.merge_case(case, into=into, actor=request.user, reason=data["reason"])
 
 
@@ -669,6 +671,16 @@ def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     return _render_case(request, policies.access_case(request.user, case_id))
 
 
+def _refuse_bad_input(user: AnyUser, case: Case, spec: ActionSpec, form: Any) -> None:
+    """Input the form refuses, from someone who may not take the action at all: refused (403)
+    as any input would be, not explained (a form's choices depend on who may act, e.g. the
+    units one may dispatch to). Valid input goes to the service, which checks who may."""
+    # The three decisions on a request share one predicate and one state.
+    action = spec.permission or Action.DECIDE_EXTENSION
+    version = form.cleaned_data.get("expected_version")
+    policies.check_may_act(user, case, action, expected_version=version)
+
+
 @require_POST
 def case_act(request: HttpRequest, case_id: uuid.UUID, action: str) -> HttpResponse:
     """One action on one case: the form posted from the case page."""
@@ -676,14 +688,16 @@ def case_act(request: HttpRequest, case_id: uuid.UUID, action: str) -> HttpRespo
     if spec is None:
         raise NotFound(_("No such action."))
     user = request.user
-    case = policies.access_case(user, case_id, action=spec.permission)
-    if spec.permission is None and not policies.can_decide_requests(user, case):
-        raise PermissionDenied(_("You may not do this to this case."))
+    # Visibility only: the service checks who may under the row lock, after the state and
+    # the version, so that whoever lost a race learns that the case moved on (409).
+    case = policies.access_case(user, case_id)
     form = spec.make_form(user, case, request.POST, request.FILES)
     status = 400
     if form.is_valid():
         try:
             spec.run(request, case, form.cleaned_data)
+        except PermissionDenied:
+            raise  # the error page: nothing of the case for someone who may not act on it
         except DomainError as exc:
             form.add_error(None, exc.message)
             status = exc.status
@@ -692,6 +706,8 @@ def case_act(request: HttpRequest, case_id: uuid.UUID, action: str) -> HttpRespo
             if pages.still_visible(user, case):
                 return redirect("cases:detail", case_id=case.pk)
             return redirect("cases:queues")
+    else:
+        _refuse_bad_input(user, case, spec, form)
     # The page again, as it is now, with the person's input and the error.
     return _render_case(
         request, policies.access_case(user, case.pk), failed=(spec, form), status=status

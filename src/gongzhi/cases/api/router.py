@@ -1,8 +1,10 @@
 """API of the request loop: submit, list, read, and one operation per action.
 
 Each operation: parse, ``access_case`` (scoped; missing and not-yours are both 404), call
-the service, return the schema. Personal data only for those ``can_see_personal_data``
-allows; descriptions are redacted for everyone else.
+the service, return the schema. Who may act is the service's check, made under the row lock
+after the state and the version: whoever lost a race gets the conflict (409) that tells them
+to reload, not a refusal (403) for a state they did not see. Personal data only for those
+``can_see_personal_data`` allows; descriptions are redacted for everyone else.
 """
 
 from __future__ import annotations
@@ -218,11 +220,31 @@ def _category_or_404(category_id: int | None) -> Category | None:
     return category
 
 
-def _unit_or_404(request: HttpRequest, unit_id: int) -> Unit:
+def _unit_or_404(
+    request: HttpRequest,
+    unit_id: int,
+    *,
+    case: Case,
+    action: Action,
+    expected_version: int | None = None,
+) -> Unit:
+    """The unit an action names, among those the person can see. "No such unit" only for
+    someone who may take the action: anyone else is refused (403) whichever unit they name."""
     unit = units_visible_to(request.user).filter(pk=unit_id).first()
     if unit is None:
+        policies.check_may_act(request.user, case, action, expected_version=expected_version)
         raise NotFound(_("No such unit."))
     return unit
+
+
+def _original_or_404(request: HttpRequest, duplicate: Case, into_id: UUID) -> Case:
+    """The case a duplicate is merged into, if the person can see it. "No such case" only for
+    someone who may merge the duplicate: anyone else is refused (403) whichever case they name."""
+    try:
+        return policies.access_case(request.user, into_id)
+    except NotFound:
+        policies.check_may_act(request.user, duplicate, Action.MERGE)
+        raise
 
 
 @router.get("/categories", response=list[CategoryOut], summary="The category tree (flat)")
@@ -349,7 +371,7 @@ def _done(request: HttpRequest, case: Case) -> CaseDetailOut:
 
 @router.post("/cases/{case_id}/register", response=CaseDetailOut, summary="立案 Register")
 def register_case(request: HttpRequest, case_id: UUID, payload: RegisterIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="register")
+    case = policies.access_case(request.user, case_id)
     done = services.register_case(
         case,
         actor=request.user,
@@ -363,7 +385,7 @@ def register_case(request: HttpRequest, case_id: UUID, payload: RegisterIn) -> C
 
 @router.post("/cases/{case_id}/reject", response=CaseDetailOut, summary="不予受理 Reject")
 def reject_case(request: HttpRequest, case_id: UUID, payload: ReasonIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="reject")
+    case = policies.access_case(request.user, case_id)
     done = services.reject_case(
         case, actor=request.user, reason=payload.reason, expected_version=payload.expected_version
     )
@@ -372,8 +394,16 @@ def reject_case(request: HttpRequest, case_id: UUID, payload: ReasonIn) -> CaseD
 
 @router.post("/cases/{case_id}/dispatch", response=CaseDetailOut, summary="派单 Dispatch")
 def dispatch_case(request: HttpRequest, case_id: UUID, payload: DispatchIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="dispatch")
-    unit = _unit_or_404(request, payload.unit_id) if payload.unit_id is not None else None
+    case = policies.access_case(request.user, case_id)
+    unit = None
+    if payload.unit_id is not None:
+        unit = _unit_or_404(
+            request,
+            payload.unit_id,
+            case=case,
+            action=Action.DISPATCH,
+            expected_version=payload.expected_version,
+        )
     done = services.dispatch_case(
         case,
         actor=request.user,
@@ -386,7 +416,7 @@ def dispatch_case(request: HttpRequest, case_id: UUID, payload: DispatchIn) -> C
 
 @router.post("/cases/{case_id}/sign-for", response=CaseDetailOut, summary="签收 Sign for")
 def sign_for_case(request: HttpRequest, case_id: UUID, payload: Versioned) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="sign_for")
+    case = policies.access_case(request.user, case_id)
     done = services.sign_for_case(
         case, actor=request.user, expected_version=payload.expected_version
     )
@@ -395,7 +425,7 @@ def sign_for_case(request: HttpRequest, case_id: UUID, payload: Versioned) -> Ca
 
 @router.post("/cases/{case_id}/return", response=CaseDetailOut, summary="退单 Return")
 def return_case(request: HttpRequest, case_id: UUID, payload: ReasonIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="return")
+    case = policies.access_case(request.user, case_id)
     done = services.return_case(
         case, actor=request.user, reason=payload.reason, expected_version=payload.expected_version
     )
@@ -404,7 +434,7 @@ def return_case(request: HttpRequest, case_id: UUID, payload: ReasonIn) -> CaseD
 
 @router.post("/cases/{case_id}/reply", response=CaseDetailOut, summary="答复 Reply")
 def reply_to_case(request: HttpRequest, case_id: UUID, payload: ReplyIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="reply")
+    case = policies.access_case(request.user, case_id)
     done = services.reply_to_case(
         case, actor=request.user, reply=payload.reply, expected_version=payload.expected_version
     )
@@ -413,8 +443,7 @@ def reply_to_case(request: HttpRequest, case_id: UUID, payload: ReplyIn) -> Case
 
 @router.post("/cases/{case_id}/verify", response=CaseDetailOut, summary="核查 Verify")
 def verify_case(request: HttpRequest, case_id: UUID, payload: VerifyIn) -> CaseDetailOut:
-    action = "verify" if payload.resolved else "fail_verification"
-    case = policies.access_case(request.user, case_id, action=action)
+    case = policies.access_case(request.user, case_id)
     done = services.verify_case(
         case,
         actor=request.user,
@@ -427,14 +456,14 @@ def verify_case(request: HttpRequest, case_id: UUID, payload: VerifyIn) -> CaseD
 
 @router.post("/cases/{case_id}/close", response=CaseDetailOut, summary="办结 Close")
 def close_case(request: HttpRequest, case_id: UUID, payload: Versioned) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="close")
+    case = policies.access_case(request.user, case_id)
     done = services.close_case(case, actor=request.user, expected_version=payload.expected_version)
     return _done(request, done)
 
 
 @router.post("/cases/{case_id}/follow-up", response=CaseDetailOut, summary="回访 Rate it")
 def follow_up_case(request: HttpRequest, case_id: UUID, payload: FollowUpIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="follow_up")
+    case = policies.access_case(request.user, case_id)
     done = services.follow_up_case(
         case,
         actor=request.user,
@@ -448,7 +477,7 @@ def follow_up_case(request: HttpRequest, case_id: UUID, payload: FollowUpIn) -> 
 
 @router.post("/cases/{case_id}/reopen", response=CaseDetailOut, summary="重办 Handle again")
 def reopen_case(request: HttpRequest, case_id: UUID, payload: ReasonIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="reopen")
+    case = policies.access_case(request.user, case_id)
     done = services.reopen_case(case, actor=request.user, reason=payload.reason)
     return _done(request, done)
 
@@ -457,7 +486,7 @@ def reopen_case(request: HttpRequest, case_id: UUID, payload: ReasonIn) -> CaseD
 def request_extension(
     request: HttpRequest, case_id: UUID, payload: ExtensionIn
 ) -> Status[RequestOut]:
-    case = policies.access_case(request.user, case_id, action="request_extension")
+    case = policies.access_case(request.user, case_id)
     made = services.request_extension(
         case,
         actor=request.user,
@@ -472,7 +501,7 @@ def request_extension(
 def request_suspension(
     request: HttpRequest, case_id: UUID, payload: ReasonIn
 ) -> Status[RequestOut]:
-    case = policies.access_case(request.user, case_id, action="request_suspension")
+    case = policies.access_case(request.user, case_id)
     made = services.request_suspension(
         case, actor=request.user, reason=payload.reason, expected_version=payload.expected_version
     )
@@ -505,14 +534,14 @@ def decide_request(request: HttpRequest, request_id: int, payload: DecisionIn) -
 
 @router.post("/cases/{case_id}/resume", response=CaseDetailOut, summary="恢复办理 Resume")
 def resume_case(request: HttpRequest, case_id: UUID, payload: Versioned) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="resume")
+    case = policies.access_case(request.user, case_id)
     done = services.resume_case(case, actor=request.user, expected_version=payload.expected_version)
     return _done(request, done)
 
 
 @router.post("/cases/{case_id}/escalate", response=CaseDetailOut, summary="上报 Escalate")
 def escalate_case(request: HttpRequest, case_id: UUID, payload: ReasonIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="escalate")
+    case = policies.access_case(request.user, case_id)
     done = services.escalate_case(
         case, actor=request.user, reason=payload.reason, expected_version=payload.expected_version
     )
@@ -521,22 +550,22 @@ def escalate_case(request: HttpRequest, case_id: UUID, payload: ReasonIn) -> Cas
 
 @router.post("/cases/{case_id}/supervise", response=CaseDetailOut, summary="督办 Supervise")
 def supervise_case(request: HttpRequest, case_id: UUID, payload: NoteIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="supervise")
+    case = policies.access_case(request.user, case_id)
     return _done(request, services.supervise_case(case, actor=request.user, note=payload.note))
 
 
 @router.post("/cases/{case_id}/assisting-units", response=CaseDetailOut, summary="增加协办单位")
 def add_assisting_unit(request: HttpRequest, case_id: UUID, payload: AssistIn) -> CaseDetailOut:
-    case = policies.access_case(request.user, case_id, action="add_assisting_unit")
-    unit = _unit_or_404(request, payload.unit_id)
+    case = policies.access_case(request.user, case_id)
+    unit = _unit_or_404(request, payload.unit_id, case=case, action=Action.ADD_ASSISTING_UNIT)
     done = services.add_assisting_unit(case, actor=request.user, unit=unit, reason=payload.reason)
     return _done(request, done)
 
 
 @router.post("/cases/{case_id}/merge", response=CaseDetailOut, summary="合并重复件 Merge")
 def merge_case(request: HttpRequest, case_id: UUID, payload: MergeIn) -> CaseDetailOut:
-    duplicate = policies.access_case(request.user, case_id, action="merge")
-    into = policies.access_case(request.user, payload.into_id)
+    duplicate = policies.access_case(request.user, case_id)
+    into = _original_or_404(request, duplicate, payload.into_id)
     done = services.merge_case(duplicate, into=into, actor=request.user, reason=payload.reason)
     return _done(request, done)
 
@@ -547,7 +576,7 @@ def merge_case(request: HttpRequest, case_id: UUID, payload: MergeIn) -> CaseDet
 def attach_photo(
     request: HttpRequest, case_id: UUID, file: File[UploadedFile]
 ) -> Status[AttachmentOut]:
-    case = policies.access_case(request.user, case_id, action="attach")
+    case = policies.access_case(request.user, case_id)
     if file.size is not None and file.size > services.MAX_UPLOAD_BYTES:
         raise InvalidCase(_("A photo must be between 1 byte and 8 MB."))
     attachment = services.attach_file(case, actor=request.user, content=file.read())
