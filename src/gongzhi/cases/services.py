@@ -683,7 +683,14 @@ def follow_up_case(
     return rated
 
 
-def _reopen(case: Case, *, actor: AnyUser, reason: str) -> Case:
+def _reopen(
+    case: Case,
+    *,
+    actor: AnyUser,
+    reason: str,
+    expected_version: int | None = None,
+    check_permission: bool = False,
+) -> Case:
     def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
         due = limit_for(c, Stage.FEEDBACK).due(now, calendar)
         return Step(
@@ -697,21 +704,26 @@ def _reopen(case: Case, *, actor: AnyUser, reason: str) -> Case:
         case,
         Action.REOPEN,
         actor=actor,
-        expected_version=None,
+        expected_version=expected_version,
         change=change,
-        check_permission=False,
+        check_permission=check_permission,
     )
 
 
 def reopen_case(
     case: Case, *, actor: AnyUser, reason: str, expected_version: int | None = None
 ) -> Case:
-    """重办 by intake staff (e.g. after a follow-up call)."""
-    if not policies.can_act(actor, case, Action.REOPEN):
-        raise PermissionDenied(_("You may not do this to this case."))
+    """重办 by intake staff (e.g. after a follow-up call). The version the person saw is
+    checked, and who may, under the lock after the state (a race lost answers 409)."""
     if not reason.strip():
         raise InvalidCase(_("Say why the case is handled again."))
-    return _reopen(case, actor=actor, reason=reason.strip())
+    return _reopen(
+        case,
+        actor=actor,
+        reason=reason.strip(),
+        expected_version=expected_version,
+        check_permission=True,
+    )
 
 
 # --- Extensions, suspension, escalation, supervision -----------------------------------------

@@ -478,7 +478,9 @@ def follow_up_case(request: HttpRequest, case_id: UUID, payload: FollowUpIn) -> 
 @router.post("/cases/{case_id}/reopen", response=CaseDetailOut, summary="重办 Handle again")
 def reopen_case(request: HttpRequest, case_id: UUID, payload: ReasonIn) -> CaseDetailOut:
     case = policies.access_case(request.user, case_id)
-    done = services.reopen_case(case, actor=request.user, reason=payload.reason)
+    done = services.reopen_case(
+        case, actor=request.user, reason=payload.reason, expected_version=payload.expected_version
+    )
     return _done(request, done)
 
 

@@ -417,3 +417,21 @@ def test_two_merges_crossing_each_other_one_wins(ensure_demo_city: None) -> None
     states = sorted(Case.objects.filter(pk__in=[a.pk, b.pk]).values_list("state", "version"))
     assert states == [("merged", 2), ("submitted", 2)]
     assert list(verify_chains(CaseEvent)) == []
+
+
+def test_reopening_checks_the_version_seen_and_who_may_after_the_state(world: World) -> None:
+    """Reopen used to ignore ``expected_version`` and check who may before the state."""
+    case = closed(world, submit(world))
+    before = snapshot(case)
+    client = api_client("dispatcher")
+    url = f"/api/v1/cases/{case.pk}/reopen"
+    stale = post(client, url, {"reason": "回访未解决", "expected_version": case.version - 1})
+    assert (stale.status_code, stale.json()["code"]) == (409, "stale_version")
+    assert snapshot(case) == before
+    refused = post(api_client("grid_worker"), url, {"reason": "回访未解决"})
+    assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
+    assert snapshot(case) == before
+    done = post(client, url, {"reason": "回访未解决", "expected_version": case.version})
+    assert (done.status_code, done.json()["state"]) == (200, "in_progress")
+    again = post(client, url, {"reason": "回访未解决"})
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
