@@ -268,7 +268,7 @@ def step_prepare(payload: dict[str, Any]) -> dict[str, Any]:
 def step_verify(payload: dict[str, Any]) -> dict[str, Any]:
     from django.core.management import call_command
 
-    from gongzhi.cases.models import Case, CaseEvent
+    from gongzhi.cases.models import Case, CaseEvent, QueuedCase
 
     def chunks(values: list[str]) -> list[list[str]]:
         return [values[i : i + 500] for i in range(0, len(values), 500)]
@@ -293,6 +293,23 @@ def step_verify(payload: dict[str, Any]) -> dict[str, Any]:
             "twice": sum(1 for c in found.values() if c > 1),
             "submit_events": submits,
         }
+    for label in QUEUED:
+        found = Counter()
+        submits = 0
+        for chunk in chunks(sorted(set(payload.get(label, [])))):
+            cases = QueuedCase.objects.filter(receipt__in=chunk, case__isnull=False)
+            found.update(cases.values_list("receipt", flat=True))
+            submits += CaseEvent.objects.filter(
+                case__queued_as__receipt__in=chunk, action="submit"
+            ).count()
+        values = payload.get(label, [])
+        report[label] = {
+            "responses": len(values),
+            "distinct": len(set(values)),
+            "in_database": sum(found.values()),
+            "twice": sum(1 for c in found.values() if c > 1),
+            "submit_events": submits,
+        }
     report["cases_total"] = Case.objects.count()
     run = {"ok": True}
     try:
@@ -304,12 +321,24 @@ def step_verify(payload: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+def step_drain(payload: dict[str, Any]) -> dict[str, Any]:
+    """Wait until the intake queue is empty; seconds from the end of the load until then."""
+    from gongzhi.cases.intake import waiting
+
+    deadline = time.time() + payload["timeout"]
+    while waiting().exists() and time.time() < deadline:
+        time.sleep(0.05)
+    left = waiting().count()
+    return {"seconds": max(0.0, time.time() - payload["load_ended"]), "left": left}
+
+
 def run_helper(step: str, path: str) -> None:
     import django
 
     django.setup()
     payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    result = {"prepare": step_prepare, "verify": step_verify}[step](payload)
+    steps = {"prepare": step_prepare, "verify": step_verify, "drain": step_drain}
+    result = steps[step](payload)
     Path(path).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
 
 
@@ -393,8 +422,18 @@ class Tally:
     sample_error: str = ""
 
 
+QUEUED = ("open311-queued", "api-queued")  # accepted into the intake queue (ADR 0007)
+PROJECT = ("open311", "api", *QUEUED)
+
+
 def request_for(target: str, sample: dict[str, Any], ctx: dict[str, Any], i: int) -> tuple:
-    if target == "open311":
+    if target == "api-queued":
+        path, body, headers = request_for("api", sample, ctx, i)
+        return path, body, {**headers, "Prefer": "respond-async"}
+    if target == "floor":
+        _path, body, headers = request_for("api", sample, ctx, i)
+        return "/floor/rows", body, headers
+    if target in ("open311", "open311-queued"):
         body = urllib.parse.urlencode(
             {
                 "api_key": ctx["keys"][i % len(ctx["keys"])],
@@ -435,6 +474,10 @@ def request_for(target: str, sample: dict[str, Any], ctx: dict[str, Any], i: int
 def identity(target: str, answer: Any) -> str:
     if target == "open311":
         return str(answer[0]["service_request_id"])
+    if target == "open311-queued":
+        return str(answer[0]["token"])
+    if target == "api-queued":
+        return str(answer["receipt"])
     return str(answer["id"])
 
 
@@ -468,7 +511,7 @@ def drive(
                 continue
             tally.latencies.append(elapsed)
             tally.statuses[response.status] += 1
-            if response.status in (200, 201):
+            if response.status in (200, 201, 202):
                 try:
                     tally.ids.append(identity(target, json.loads(raw)))
                 except (ValueError, KeyError, IndexError, TypeError):
@@ -514,6 +557,10 @@ class Row:
     p99_ms: float
     error_kinds: str
     ratio: float = float("nan")
+    # Queued targets: seconds after the load until the last accepted submission was a case,
+    # and accepted submissions per second over the load and that wait together.
+    drained_s: float = float("nan")
+    sustained_rps: float = float("nan")
 
 
 # --- Machine ------------------------------------------------------------------------------------
@@ -583,27 +630,58 @@ def bench_database(db: Database, args: argparse.Namespace, logdir: Path) -> tupl
     )
     servers: list[Server] = []
     rows: list[Row] = []
-    ids: dict[str, list[str]] = {"open311": [], "api": [], "bare": []}
+    ids: dict[str, list[str]] = {target: [] for target in (*PROJECT, "bare", "floor")}
+    processor: subprocess.Popen[bytes] | None = None
     try:
         project = start_server(
             f"{db.name}-project", "gongzhi.config.wsgi:application", db.env, args.workers, logdir
         )
         servers.append(project)
+        # Open311's batch mode is a server setting: a second instance of the project has it.
+        batch_env = db.env | {"GONGZHI_OPEN311_SERVICE_TYPE": "batch"}
+        queued = start_server(
+            f"{db.name}-batch", "gongzhi.config.wsgi:application", batch_env, args.workers, logdir
+        )
+        servers.append(queued)
         bare_env = db.env | {"DJANGO_SETTINGS_MODULE": "bare.settings"}
         bare = start_server(
             f"{db.name}-bare", "bare.wsgi:application", bare_env, args.workers, logdir
         )
         servers.append(bare)
+        floor_env = db.env | {"DJANGO_SETTINGS_MODULE": "bare.floor_settings"}
+        floor = start_server(
+            f"{db.name}-floor", "bare.wsgi:application", floor_env, args.workers, logdir
+        )
+        servers.append(floor)
         wait_ready(project, "/open311/v2/services.json")
+        wait_ready(queued, "/open311/v2/services.json")
         wait_ready(bare, "/ping")
-        ports = {"open311": project.port, "api": project.port, "bare": bare.port}
-        for target in ("bare", "open311", "api"):
+        wait_ready(floor, "/open311/v2/services.json")
+        # The intake processor runs all along, as `gongzhi serve` runs it: it competes for
+        # the same two cores while the queued targets are driven.
+        with (logdir / f"{db.name}-intake.log").open("wb") as out:
+            processor = subprocess.Popen(  # noqa: S603
+                [PYTHON, "-m", "gongzhi", "process_intake"],
+                env=batch_env,
+                cwd=REPO,
+                stdout=out,
+                stderr=out,
+            )
+        ports = dict.fromkeys(PROJECT, project.port) | {
+            "bare": bare.port,
+            "floor": floor.port,
+            **dict.fromkeys(QUEUED, queued.port),
+        }
+        for target in ("bare", "floor", *PROJECT):
             if args.warmup > 0:
                 warm, _ = drive(target, ports[target], ctx, args.warmup, args.concurrency, 1)
                 ids[target] += warm.ids
+                if target in QUEUED:
+                    helper(db, "drain", {"load_ended": time.time(), "timeout": 600})
             tally, wall = drive(
                 target, ports[target], ctx, args.seconds, args.concurrency, args.seed
             )
+            load_ended = time.time()
             ids[target] += tally.ids
             ok = len(tally.ids)
             errors = sum(tally.errors.values())
@@ -620,19 +698,31 @@ def bench_database(db: Database, args: argparse.Namespace, logdir: Path) -> tupl
             )
             rows.append(row)
             print(
-                f"   {target:8} {row.rps:8.1f} req/s  p50 {row.p50_ms:7.1f} ms  "
+                f"   {target:14} {row.rps:8.1f} req/s  p50 {row.p50_ms:7.1f} ms  "
                 f"p99 {row.p99_ms:7.1f} ms  errors {errors}  (load {load_average()})",
                 flush=True,
             )
+            if target in QUEUED:
+                drained = helper(db, "drain", {"load_ended": load_ended, "timeout": 600})
+                row.drained_s = drained["seconds"]
+                row.sustained_rps = ok / (wall + row.drained_s)
+                print(
+                    f"   {'':14} every accepted submission a case {row.drained_s:.1f} s after "
+                    f"the load ({drained['left']} left): {row.sustained_rps:.1f} cases/s sustained",
+                    flush=True,
+                )
             if tally.sample_error:
                 print(f"   first error answer: {tally.sample_error}", flush=True)
     finally:
+        if processor is not None:
+            processor.terminate()
+            processor.wait(timeout=30)
         for server in servers:
             stop_server(server)
     bare_rps = next(r.rps for r in rows if r.target == "bare")
     for row in rows:
         row.ratio = row.rps / bare_rps if bare_rps else float("nan")
-    check = helper(db, "verify", {"open311": ids["open311"], "api": ids["api"]})
+    check = helper(db, "verify", {target: ids[target] for target in PROJECT})
     counted = subprocess.run(  # noqa: S603
         [PYTHON, str(BENCH / "bare" / "schema.py"), "count"],
         env=db.env,
@@ -641,13 +731,15 @@ def bench_database(db: Database, args: argparse.Namespace, logdir: Path) -> tupl
         text=True,
         check=False,
     )
-    check["bare"] = {"responses": len(ids["bare"]), "rows": counted.stdout.strip()}
+    # The floor inserts into the bare baseline's table too.
+    responses = len(ids["bare"]) + len(ids["floor"])
+    check["bare"] = {"responses": responses, "rows": counted.stdout.strip()}
     return rows, check
 
 
 def verified(check: dict[str, Any]) -> list[str]:
     problems = []
-    for target in ("open311", "api"):
+    for target in PROJECT:
         c = check[target]
         if not (c["responses"] == c["distinct"] == c["in_database"] == c["submit_events"]):
             problems.append(f"{target}: {c}")
@@ -667,13 +759,22 @@ def summary(problems: list[str]) -> str:
 
 def table(rows: list[Row]) -> list[str]:
     lines = [
-        "| database | target | requests | ok | errors | req/s | p50 ms | p99 ms | vs bare |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| database | target | requests | ok | errors | req/s | p50 ms | p99 ms | vs bare "
+        "| drained s | cases/s sustained | sustained vs bare |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    bare = {r.database: r.rps for r in rows if r.target == "bare"}
     for r in rows:
+        queued = r.target in QUEUED
         lines.append(
             f"| {r.database} | {r.target} | {r.requests:,} | {r.ok:,} | {r.errors:,} | "
-            f"{r.rps:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.ratio:.2f} |"
+            f"{r.rps:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.ratio:.2f} | "
+            + (
+                f"{r.drained_s:.1f} | {r.sustained_rps:.1f} | "
+                f"{r.sustained_rps / bare[r.database]:.2f} |"
+                if queued
+                else "| | |"
+            )
         )
     return lines
 
@@ -724,14 +825,21 @@ def main() -> int:
         status = "OK" if not problems[name] else "FAILED: " + "; ".join(problems[name])
         failed |= bool(problems[name])
         print(
-            f"{name}: {check['open311']['in_database']} Open311 and {check['api']['in_database']} "
-            f"API cases found once each, {check['events_total']} events, "
+            f"{name}: "
+            + ", ".join(f"{check[t]['in_database']} {t}" for t in PROJECT)
+            + f" cases found once each, {check['events_total']} events, "
             f"verify-timelines {'passed' if check['verify_timelines'] else 'FAILED'}: {status}"
         )
     for r in rows:
         if r.target != "bare":
             verdict = "meets" if r.ratio >= TARGET else "misses"
-            print(f"{r.database} {r.target}: {r.ratio:.2f} of bare, {verdict} the {TARGET} target")
+            line = f"{r.database} {r.target}: {r.ratio:.2f} of bare, {verdict} the {TARGET} target"
+            if r.target in QUEUED:
+                bare_rps = next(
+                    b.rps for b in rows if b.target == "bare" and b.database == r.database
+                )
+                line += f" (sustained, accepted to cases: {r.sustained_rps / bare_rps:.2f})"
+            print(line)
     print(f"server logs: {logdir}")
     command = "python " + " ".join(["bench/bench_intake.py", *sys.argv[1:]])
     document = [

@@ -309,6 +309,7 @@ COVERED_OPERATIONS = {
     "submit_case",
     "list_cases",
     "track_case",
+    "queued_submission",
     "get_case",
     "register_case",
     "reject_case",
@@ -407,3 +408,21 @@ def test_case_list_is_scoped(persona: str, world: World) -> None:
         "assessor": 2,
     }
     assert response.json()["count"] == counts[persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_queued_submission_is_read_by_its_submitter_only(persona: str, world: World) -> None:
+    """GET /cases/queued/{receipt}: the person who sent it; everyone else 404 (401 anonymous),
+    whatever their role: a receipt is no case, and says nothing to anyone else."""
+    from gongzhi.cases.intake import accept_case
+
+    queued = accept_case(
+        services.NewCase(title="路灯不亮", description="北门路灯坏了三天。", region=world.grid_1),
+        actor=world.persona("resident"),
+        source="api",
+    )
+    response = client_as(persona).get(f"/api/v1/cases/queued/{queued.receipt}")
+    expected = {"resident": 200, ANON: 401}.get(persona, 404)
+    assert response.status_code == expected
+    if expected == 200:
+        assert response.json()["state"] == "queued"

@@ -282,6 +282,7 @@ def role_of(cmdline: str) -> str:
         (" gunicorn ", "gunicorn"),
         (" db_worker", "worker"),
         (" watch_deadlines", "clock"),
+        (" process_intake", "intake"),
         (" tallies", "tallies"),
     ):
         if needle in f" {cmdline} ":
@@ -292,9 +293,10 @@ def role_of(cmdline: str) -> str:
 # ``gongzhi serve`` without Django's set-up in the supervisor itself (the same code and the
 # same children; a few seconds sooner on a loaded machine).
 SERVE = "gongzhi.core.management.commands.serve"
-# The task worker and the deadline clock; the tallies (figures for evaluation) take part in
-# nothing these tests assert, and cost each start 6 s of CPU and 300 MB.
-BACKGROUND = ("worker", "clock")
+# The task worker, the intake processor and the deadline clock; the tallies (figures for
+# evaluation) take part in nothing these tests assert, and cost each start 6 s of CPU and
+# 300 MB.
+BACKGROUND = ("worker", "intake", "clock")
 
 
 class ProductionServer:
@@ -915,6 +917,34 @@ class Load:
                 answer.ident = str(_json(answer.body)["id"])
             self._record(answer)
 
+    def _queued(self, n: int) -> None:
+        """A resident's app that asks to be answered at once (``Prefer: respond-async``):
+        202 and a receipt; the intake processor makes the case (ADR 0007)."""
+        rng = random.Random(self.seed * 1000 + n)
+        token = self.seeded["tokens"]["resident"]
+        sent = 0
+        while not self._stop.is_set():
+            sent += 1
+            point = rng.choice(self.seeded["points"])
+            payload = {
+                "title": f"系统测试 {self.seed}-{n}-{sent}：排队受理",
+                "description": "小区北门的路灯坏了三天，晚上一片漆黑。",
+                "channel": "mobile",
+                "latitude": point[0],
+                "longitude": point[1],
+            }
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Accept-Language": "en",
+                "Prefer": "respond-async",
+            }
+            body = json.dumps(payload, ensure_ascii=False).encode()
+            answer = self._send("queued", "POST", "/api/v1/cases", body, headers)
+            if answer.status == 202:
+                answer.ident = str(_json(answer.body)["receipt"])
+            self._record(answer)
+
     def _web(self, kind: str, path: str) -> None:
         cookie = f"sessionid={self.seeded['session_key']}"
         while not self._stop.is_set():
@@ -987,7 +1017,34 @@ def exactly_once_problems(db: ScratchDatabase, answers: list[Answer]) -> list[st
                 got = found.get(str(value))
                 if got != (1, 1):
                     problems.append(f"{column} {value}: (cases, submit events) = {got}")
+    receipts = [a.ident for a in answers if a.kind == "queued" and a.status == 202]
+    if len(receipts) != len(set(receipts)):
+        problems.append("two queued submissions were answered with the same receipt")
+    for start in range(0, len(receipts), 200):
+        chunk = receipts[start : start + 200]
+        marks = ", ".join(["%s"] * len(chunk))
+        rows = db.rows(
+            "SELECT q.receipt, COUNT(DISTINCT c.id), "  # noqa: S608 (fixed columns)
+            "SUM(CASE WHEN e.action = 'submit' THEN 1 ELSE 0 END) "
+            "FROM cases_queuedcase q JOIN cases_case c ON c.id = q.case_id "
+            "LEFT JOIN cases_caseevent e ON e.case_id = c.id "
+            f"WHERE q.receipt IN ({marks}) GROUP BY q.receipt",
+            tuple(chunk),
+        )
+        found = {str(value): (cases, submits) for value, cases, submits in rows}
+        for value in chunk:
+            got = found.get(value)
+            if got != (1, 1):
+                problems.append(f"receipt {value}: (cases, submit events) = {got}")
     return problems
+
+
+def queue_drained(db: ScratchDatabase) -> bool:
+    """No accepted submission is still waiting to become a case."""
+    rows = db.rows(
+        "SELECT COUNT(*) FROM cases_queuedcase WHERE case_id IS NULL AND processed_at IS NULL"
+    )
+    return int(rows[0][0]) == 0
 
 
 def all_case_ids(db: ScratchDatabase) -> list[str]:

@@ -1,8 +1,9 @@
 """kill -9 of the whole production server in the middle of a load run (issue 6).
 
 Every process of ``gongzhi serve --production`` (the supervisor, the gunicorn master and its
-workers, the task worker, the deadline clock) dies at once while clients submit cases through
-Open311 and /api/v1/ and act on cases; deadlines pass while everything is down; then the
+workers, the task worker, the intake processor, the deadline clock) dies at once while clients
+submit cases through Open311 and /api/v1/ (at once, and through the intake queue) and act on
+cases; deadlines pass while everything is down; then the
 server starts again and the clients carry on. Afterwards: whatever got a success answer is
 in the database exactly once, every case has one submit event and a lawful timeline,
 ``gongzhi verify-timelines`` passes, and the restarted clock has caught up on the deadlines.
@@ -26,6 +27,7 @@ from tests.system.support import (
     case_rows,
     exactly_once_problems,
     lifecycle_problems,
+    queue_drained,
     role_of,
     timelines,
     verification_problems,
@@ -34,8 +36,9 @@ from tests.system.support import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.system]
 
-CLIENTS = {"open311": 2, "api": 1, "action": 1}
-ENOUGH = {"open311": 4, "api": 2, "action": 2}  # successes wanted before and after the kill
+CLIENTS = {"open311": 2, "api": 1, "queued": 1, "action": 1}
+# Successes wanted before and after the kill.
+ENOUGH = {"open311": 4, "api": 2, "queued": 2, "action": 2}
 
 
 def enough_since(load: Load, since: float) -> bool:
@@ -43,6 +46,7 @@ def enough_since(load: Load, since: float) -> bool:
     return (
         load.successes("open311", since) >= ENOUGH["open311"]
         and load.successes("api", since) >= ENOUGH["api"]
+        and load.successes("queued", since) >= ENOUGH["queued"]
         and (since > 0 or actions >= ENOUGH["action"])
     )
 
@@ -115,10 +119,12 @@ def test_kill_9_mid_load_loses_nothing_and_the_clock_catches_up(
         )
 
     wait_for("the restarted clock to catch up", caught_up, 120)
+    # Submissions accepted into the queue before the kill became cases after the restart.
+    wait_for("the intake queue to drain", lambda: queue_drained(scratch), 120)
 
     # Every answer was a success or no answer at all (while the server was down).
     statuses = Counter(a.status for a in load.answers) + Counter(o.status for o in load.outcomes())
-    assert set(statuses) <= {0, 200, 201}, statuses
+    assert set(statuses) <= {0, 200, 201, 202}, statuses
     assert exactly_once_problems(scratch, load.answers) == []
     assert acknowledged_problems(scratch, load.outcomes()) == []
     assert lifecycle_problems(scratch, all_case_ids(scratch)) == []

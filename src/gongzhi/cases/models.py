@@ -322,6 +322,72 @@ class CaseNumberCounter(models.Model):
         return f"{self.day:%Y%m%d}-{self.last:05d}"
 
 
+class QueuedCase(models.Model):
+    """A submission accepted and kept, waiting to become a case (queued intake, ADR 0007).
+
+    Accepting is one INSERT: the submission is checked first (a bad one is refused at once),
+    then stored as it came. ``cases.intake.process_queue`` turns waiting rows into cases in
+    batches (classification, routing, the clock, the number and the first timeline event)
+    and links them here. The case's clock counts from ``received_at``, not from processing.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    received_at = models.DateTimeField(_("received at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The fields of ``services.NewCase`` as JSON (region and category by path).
+    submission = models.JSONField(_("submission"))
+    # Random and secret: the submitter follows the submission with it (Open311's token).
+    receipt = models.CharField(_("receipt"), max_length=32, unique=True)
+    # Given to the person at once; the case takes it over.
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
+    # Where it came from ("api", "open311") and what that adapter needs afterwards; the key
+    # makes a client's retry with the same Idempotency-Key find the first submission.
+    source = models.CharField(_("source"), max_length=20)
+    source_key = models.CharField(_("source key"), max_length=200, blank=True)
+    source_data = models.JSONField(_("source data"), default=dict)
+    case = models.OneToOneField(
+        Case,
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="queued_as",
+    )
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("queued submission")
+        verbose_name_plural = _("queued submissions")
+        ordering = ["received_at"]
+        indexes = [
+            # The processor reads waiting rows oldest first; processed rows stay out of it.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(case__isnull=True),
+                name="cases_queuedcase_waiting",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_key"],
+                condition=~models.Q(source_key=""),
+                name="cases_queuedcase_one_per_source_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
 class CaseEvent(ChainedEvent):
     """One step of a case's timeline (stream ``case:<uuid>``)."""
 

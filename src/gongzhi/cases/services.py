@@ -57,7 +57,7 @@ from gongzhi.territory.queries import region_with_path
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
 
 
-def _tracking_code() -> str:
+def new_tracking_code() -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
 
 
@@ -173,7 +173,7 @@ class Step:
     data: dict[str, Any] | None = None
     stage: Stage | bool | None = False  # False: keep the clock; None: stop it
     due: dt.datetime | None = None
-    # Notices to send after the commit: (kind, unit id, person id).
+    # Notices, queued in the action's transaction: (kind, unit id, person id).
     notices: Sequence[tuple[NoticeKind, int | None, object]] = field(default_factory=list)
 
 
@@ -294,6 +294,11 @@ def _active_categories() -> dict[str, Category]:
     )
 
 
+def active_category(path: str) -> Category | None:
+    """The active category at ``path`` (from memory), or None."""
+    return _active_categories().get(path)
+
+
 def _triage(new: NewCase, title: str, description: str) -> dict[str, Any]:
     """Ask the classifier (when the person did not choose a category); {} when it has no
     proposal. ``applied``: probable enough to set the category (settings threshold)."""
@@ -335,22 +340,32 @@ class PreparedCase:
     event_data: dict[str, Any]
 
 
-def prepare_case(
-    new: NewCase, *, actor: AnyUser, submitted_at: dt.datetime | None = None
-) -> PreparedCase:
-    """Every check and every read a submission needs, outside any transaction: classifying,
-    routing and the clock hold no lock (on SQLite a transaction takes the write lock at once)."""
-    title = new.title.strip()
-    description = new.description.strip()
-    if not title or not description:
+def check_new_case(new: NewCase) -> Region:
+    """Refuse a submission that can never become a case (``InvalidCase``); its region."""
+    if not new.title.strip() or not new.description.strip():
         raise InvalidCase(_("A case needs a title and a description of the matter."))
     if new.kind not in CaseKind.values or new.channel not in Channel.values:
         raise InvalidCase(_("Unknown kind or channel."))
     if new.urgency not in Urgency.values:
         raise InvalidCase(_("Unknown urgency."))
-    region = new.region
-    if region is None:
+    if new.region is None:
         raise InvalidCase(_("Say where the matter is: a region, or a point on the map."))
+    return new.region
+
+
+def prepare_case(
+    new: NewCase,
+    *,
+    actor: AnyUser,
+    submitted_at: dt.datetime | None = None,
+    tracking_code: str = "",
+) -> PreparedCase:
+    """Every check and every read a submission needs, outside any transaction: classifying,
+    routing and the clock hold no lock (on SQLite a transaction takes the write lock at once).
+    A queued submission brings the tracking code its person was given when it was accepted."""
+    region = check_new_case(new)
+    title = new.title.strip()
+    description = new.description.strip()
     now = submitted_at or timezone.now()
     calendar = city_calendar()
     reporter = actor if isinstance(actor, User) and actor.is_authenticated else None
@@ -360,7 +375,7 @@ def prepare_case(
     triage.pop("category_obj", None)
     case = Case(
         number="",
-        tracking_code=_tracking_code(),
+        tracking_code=tracking_code or new_tracking_code(),
         kind=new.kind,
         channel=new.channel,
         urgency=new.urgency,

@@ -167,6 +167,9 @@ AUTH_PASSWORD_VALIDATORS = [
 GONGZHI_TRIAGE_THRESHOLD = float(os.environ.get("GONGZHI_TRIAGE_THRESHOLD", "0.6"))
 # Personal API tokens from POST /api/v1/auth/token expire after this many hours.
 GONGZHI_PERSONAL_TOKEN_HOURS = int(os.environ.get("GONGZHI_PERSONAL_TOKEN_HOURS", "12"))
+# Open311 "realtime" (POST answers the case number) or "batch" (POST is accepted into the
+# intake queue and answers a token; the case follows within seconds: ADR 0007).
+GONGZHI_OPEN311_SERVICE_TYPE = os.environ.get("GONGZHI_OPEN311_SERVICE_TYPE", "realtime")
 
 # --- Internationalisation: Chinese first, English second --------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -24,6 +24,7 @@ from gongzhi.accounts.queries import AnyUser, api_keys_of_units
 from gongzhi.accounts.services import IssuedKey, issue_api_key, revoke_api_key, system_actor
 from gongzhi.cases import services as case_services
 from gongzhi.cases.choices import CaseKind, Channel, Stage, Urgency
+from gongzhi.cases.intake import QueuedCase, accept_case, queued_with_source_key
 from gongzhi.cases.timelimits import limit_for
 from gongzhi.core.errors import DomainError
 from gongzhi.core.working_days import DurationUnit
@@ -34,6 +35,7 @@ from gongzhi.open311.models import Submission
 from gongzhi.open311.queries import ApiKey, Case, Region, Service, Unit
 
 Answer = str | list[str]
+SOURCE = "open311"  # this adapter's name in the intake queue
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,86 @@ def submit_request(
                 return replay
         raise
     return Submitted(submission)
+
+
+def accept_request(
+    new: ServiceRequest,
+    *,
+    api_key: ApiKey,
+    idempotency_key: str = "",
+    body_hash: str,
+) -> str:
+    """Batch mode: accept the request into the intake queue (ADR 0007) and answer its token.
+    The case, and this adapter's ``Submission`` with the same token, follow in the background
+    (``link_queued_submission``). A retry with the same Idempotency-Key answers the same token."""
+    if idempotency_key:
+        replay = _replay_token(api_key, idempotency_key, body_hash)
+        if replay is not None:
+            return replay
+    try:
+        queued = accept_case(
+            _new_case(new),
+            actor=AnonymousUser(),
+            source=SOURCE,
+            source_key=_source_key(api_key, idempotency_key),
+            source_data={
+                "api_key": str(api_key.pk),
+                "idempotency_key": idempotency_key,
+                "body_hash": body_hash,
+                "media_url": new.media_url,
+            },
+        )
+    except IntegrityError:
+        # A concurrent retry with the same key was accepted first: answer its token.
+        replay = _replay_token(api_key, idempotency_key, body_hash) if idempotency_key else None
+        if replay is None:
+            raise
+        return replay
+    return queued.receipt
+
+
+def _source_key(api_key: ApiKey, idempotency_key: str) -> str:
+    return f"{SOURCE}:{api_key.pk}:{idempotency_key}" if idempotency_key else ""
+
+
+def _replay_token(api_key: ApiKey, idempotency_key: str, body_hash: str) -> str | None:
+    """The token of the request this key already sent with this Idempotency-Key, if any."""
+    done = _replay(api_key, idempotency_key, body_hash)
+    if done is not None:
+        return done.submission.token
+    queued = queued_with_source_key(_source_key(api_key, idempotency_key))
+    if queued is None:
+        return None
+    if queued.source_data.get("body_hash") != body_hash:
+        raise BadRequest(
+            _(
+                "This Idempotency-Key was already used for a different request (token "
+                "%(token)s). Send the same request again to get its answer, or use a new key "
+                "for a new request."
+            )
+            % {"token": queued.receipt},
+            body_code=IDEMPOTENCY_CONFLICT,
+        )
+    return queued.receipt
+
+
+def link_queued_submission(queued: QueuedCase, case: Case, **kwargs: object) -> None:
+    """The case of a request accepted in batch mode exists now (inside its transaction): keep
+    this adapter's row for it, under the token the client already has, and fetch its photo."""
+    if queued.source != SOURCE:
+        return
+    data = queued.source_data
+    submission = Submission.objects.create(
+        api_key_id=data["api_key"],
+        case=case,
+        token=queued.receipt,
+        idempotency_key=data.get("idempotency_key", ""),
+        body_hash=data["body_hash"],
+        media_url=data.get("media_url", ""),
+        submitted_at=case.submitted_at,
+    )
+    if submission.media_url:
+        fetch_media_task.enqueue(str(submission.pk))
 
 
 logger = logging.getLogger(__name__)

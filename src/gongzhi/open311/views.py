@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from gongzhi.accounts.auth import find_valid_key
 from gongzhi.accounts.choices import ApiKeyKind
 from gongzhi.accounts.services import record_api_key_use
+from gongzhi.cases.intake import queued_with_receipt, status_of
 from gongzhi.core.errors import DomainError, NotFound, PermissionDenied
 from gongzhi.open311 import arguments, formats, queries, services, throttle
 from gongzhi.open311.choices import CHANGESET, SPECIFICATION_URL
@@ -204,6 +205,12 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     idempotency_key = arguments.idempotency_key(request)
     body_hash = arguments.body_hash(request)  # before the files are read
     new = arguments.service_request(request, within)
+    if service_type() == "batch" and not new.media:
+        # Accepted into the intake queue: the case follows within seconds (ADR 0007).
+        token = services.accept_request(
+            new, api_key=key, idempotency_key=idempotency_key, body_hash=body_hash
+        )
+        return formats.respond(fmt, "service_requests", [{"token": token}])
     submitted = services.submit_request(
         new, api_key=key, idempotency_key=idempotency_key, body_hash=body_hash
     )
@@ -244,9 +251,20 @@ def service_request(request: HttpRequest, number: str, fmt: str) -> HttpResponse
 def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     arguments.jurisdiction(request.GET)
     submission = queries.submission_with_token(token)
-    if submission is None:
+    document: dict[str, str | None]
+    if submission is not None:
+        document = {"service_request_id": submission.case.number, "token": submission.token}
+        return formats.respond(fmt, "service_requests", [document])
+    queued = queued_with_receipt(token, source=services.SOURCE)
+    if queued is None:
         raise Missing(_("There is no request with token %(token)s.") % {"token": token[:40]})
-    document = {"service_request_id": submission.case.number, "token": submission.token}
+    if status_of(queued) == "refused":
+        raise Missing(
+            _("The request with token %(token)s could not become a case: %(reason)s")
+            % {"token": queued.receipt, "reason": queued.last_error}
+        )
+    # Accepted, the case not made yet: GeoReport's token answer without an id (ask again).
+    document = {"service_request_id": None, "token": queued.receipt}
     return formats.respond(fmt, "service_requests", [document])
 
 

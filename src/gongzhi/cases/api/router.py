@@ -13,14 +13,14 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from gongzhi.accounts.queries import active_memberships
-from gongzhi.cases import pages, policies, queries, services
+from gongzhi.cases import intake, pages, policies, queries, services
 from gongzhi.cases.api.schemas import (
     AssistIn,
     AttachmentOut,
@@ -39,6 +39,7 @@ from gongzhi.cases.api.schemas import (
     PersonOut,
     ProposalItem,
     ProposalOut,
+    QueuedOut,
     ReasonIn,
     Ref,
     RegionRef,
@@ -53,7 +54,7 @@ from gongzhi.cases.api.schemas import (
 )
 from gongzhi.cases.choices import EVENT_LABELS, STATE_LABELS, Channel
 from gongzhi.cases.errors import InvalidCase, OutsideTheCity
-from gongzhi.cases.models import Case, CaseEvent, CaseRequest, Category
+from gongzhi.cases.models import Case, CaseEvent, CaseRequest, Category, QueuedCase
 from gongzhi.cases.proposals import judge_reply
 from gongzhi.cases.workflow import Action, State
 from gongzhi.core.errors import NotFound, PermissionDenied
@@ -253,8 +254,38 @@ def list_categories(request: HttpRequest) -> list[CategoryOut]:
     return [c for c in (_category(c) for c in categories) if c is not None]
 
 
-@router.post("/cases", response={201: SubmittedOut}, summary="Raise a matter")
-def submit_case(request: HttpRequest, payload: SubmitIn) -> Status[SubmittedOut]:
+def _wants_queue(request: HttpRequest) -> bool:
+    """``Prefer: respond-async`` (RFC 7240): accept now, make the case in the background."""
+    preferences = request.headers.get("Prefer", "").lower().split(",")
+    return any(p.split(";")[0].strip() == "respond-async" for p in preferences)
+
+
+def _queued_out(queued: QueuedCase) -> QueuedOut:
+    state = intake.status_of(queued)
+    return QueuedOut(
+        receipt=queued.receipt,
+        tracking_code=queued.tracking_code,
+        received_at=queued.received_at,
+        state=state,
+        case_id=queued.case_id,
+        number=queued.case.number if queued.case is not None else None,
+        error=queued.last_error if state == "refused" else "",
+    )
+
+
+@router.post(
+    "/cases",
+    response={201: SubmittedOut, 202: QueuedOut},
+    summary="Raise a matter",
+    description=(
+        "Answers 201 with the new case. With the header `Prefer: respond-async` the submission "
+        "is checked, accepted into the intake queue and answered 202 with a receipt and the "
+        "tracking code; the case follows within seconds (GET /cases/queued/{receipt})."
+    ),
+)
+def submit_case(
+    request: HttpRequest, response: HttpResponse, payload: SubmitIn
+) -> Status[SubmittedOut] | Status[QueuedOut]:
     user = request.user
     if not user.is_authenticated:
         raise PermissionDenied(_("Raising a matter here needs a person's token."))
@@ -271,30 +302,44 @@ def submit_case(request: HttpRequest, payload: SubmitIn) -> Status[SubmittedOut]
             raise OutsideTheCity(_("That point is outside the city."))
     else:
         raise InvalidCase(_("Say where the matter is: a point on the map (latitude, longitude)."))
-    case = services.submit_case(
-        services.NewCase(
-            title=payload.title,
-            description=payload.description,
-            kind=payload.kind,
-            channel=payload.channel,
-            urgency=payload.urgency,
-            region=region,
-            latitude=payload.latitude,
-            longitude=payload.longitude,
-            address=payload.address,
-            category=_category_or_404(payload.category_id),
-            reporter_name=payload.name,
-            reporter_phone=payload.phone,
-            is_anonymous=payload.is_anonymous,
-        ),
-        actor=user,
+    new = services.NewCase(
+        title=payload.title,
+        description=payload.description,
+        kind=payload.kind,
+        channel=payload.channel,
+        urgency=payload.urgency,
+        region=region,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        address=payload.address,
+        category=_category_or_404(payload.category_id),
+        reporter_name=payload.name,
+        reporter_phone=payload.phone,
+        is_anonymous=payload.is_anonymous,
     )
+    if _wants_queue(request):
+        response["Preference-Applied"] = "respond-async"
+        return Status(202, _queued_out(intake.accept_case(new, actor=user, source="api")))
+    case = services.submit_case(new, actor=user)
     return Status(
         201,
         SubmittedOut(
             id=case.pk, number=case.number, tracking_code=case.tracking_code, state=case.state
         ),
     )
+
+
+@router.get(
+    "/cases/queued/{receipt}",
+    response=QueuedOut,
+    summary="A submission accepted with Prefer: respond-async, and the case it became",
+)
+def queued_submission(request: HttpRequest, receipt: str) -> QueuedOut:
+    queued = intake.queued_with_receipt(receipt, source="api")
+    user = request.user
+    if queued is None or not (user.is_authenticated and queued.actor_id == user.pk):
+        raise NotFound(_("No submission of yours has that receipt."))
+    return _queued_out(queued)
 
 
 @router.get("/cases", response=CasePage, summary="Cases I can see, filtered")

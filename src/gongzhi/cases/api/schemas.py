@@ -158,6 +158,19 @@ class SubmittedOut(Schema):
     state: str
 
 
+class QueuedOut(Schema):
+    """A submission accepted into the intake queue (``Prefer: respond-async``): follow it
+    with GET /cases/queued/{receipt} until it is a case."""
+
+    receipt: str
+    tracking_code: str
+    received_at: datetime
+    state: str = Field(description="queued, registered (a case now) or refused")
+    case_id: UUID | None = None
+    number: str | None = None
+    error: str = Field(default="", description="why it was refused")
+
+
 class Versioned(Schema):
     expected_version: int | None = Field(default=None, ge=1)
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from gongzhi.cases import services as case_services
 from gongzhi.cases.choices import CaseKind, Channel
+from gongzhi.cases.intake import Processed, process_queue
 from gongzhi.cases.services import NewCase
 from gongzhi.cases.tests.test_loop import GREENING, submit
 from gongzhi.demo.testing import World
@@ -357,6 +358,13 @@ def test_batch_mode_returns_a_token_that_resolves(client: Client, world: World, 
     [answer] = rows(response, fmt, "service_requests", "request")
     assert set(answer) == {"token"}
     token = answer["token"]
+    # Accepted into the intake queue: the token answers without an id until the case exists.
+    response = client.get(f"{BASE}/tokens/{token}.{fmt}")
+    assert response.status_code == 200
+    [waiting] = rows(response, fmt, "service_requests", "request")
+    assert waiting == {"service_request_id": None, "token": token}
+    assert not Case.objects.filter(channel="open311").exists()
+    assert process_queue() == Processed(registered=1)
     response = client.get(f"{BASE}/tokens/{token}.{fmt}")
     assert response.status_code == 200
     [found] = rows(response, fmt, "service_requests", "request")

@@ -3,7 +3,8 @@
 Development (``make run``): Django's runserver on 127.0.0.1:8000 and the background processes.
 Production (``--production``): gunicorn with sync workers and persistent connections.
 
-The background processes are the task worker (``db_worker``), the deadline clock
+The background processes are the task worker (``db_worker``), the intake processor
+(``process_intake``: queued submissions become cases, ADR 0007), the deadline clock
 (``watch_deadlines``) and the evaluation roll-ups (``tallies --watch``). They are supervised:
 one that exits (the task worker stops on a database error it does not know, e.g. while
 PostgreSQL is away) is started again after a pause that doubles from 1 s up to 30 s, and
@@ -45,6 +46,7 @@ def background_commands(python: str) -> dict[str, list[str]]:
     """The background processes, by name: what ``serve`` runs beside the web server."""
     return {
         "worker": [python, "-m", "gongzhi", "db_worker", "--queue-name", "*", "--interval", "1"],
+        "intake": [python, "-m", "gongzhi", "process_intake"],
         "clock": [python, "-m", "gongzhi", "watch_deadlines"],
         "tallies": [python, "-m", "gongzhi", "tallies", "--watch"],
     }
