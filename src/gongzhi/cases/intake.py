@@ -37,6 +37,7 @@ from gongzhi.accounts.queries import AnyUser
 from gongzhi.cases import services
 from gongzhi.cases.errors import InvalidCase
 from gongzhi.cases.models import QueuedCase as QueuedCase  # adapters use it from here
+from gongzhi.core import refdata
 from gongzhi.core.errors import DomainError
 from gongzhi.territory.queries import region_with_path
 
@@ -131,21 +132,17 @@ def process_queue(*, limit: int = BATCH) -> Processed:
     prepared: dict[Any, services.PreparedCase] = {}
     refused: dict[Any, str] = {}
     retried: dict[Any, str] = {}
-    for queued in batch:
-        try:
-            prepared[queued.pk] = services.prepare_case(
-                _from_json(queued.submission),
-                actor=queued.actor or AnonymousUser(),
-                submitted_at=queued.received_at,
-                tracking_code=queued.tracking_code,
-            )
-        except DomainError as error:  # can never become a case: say why, keep the row
-            refused[queued.pk] = error.message
-        except DatabaseError:
-            raise  # the database is away: the whole batch waits for the next round
-        except Exception as error:  # a bug: retry a few times, then set it aside
-            log.exception("queued submission %s could not be prepared", queued.pk)
-            retried[queued.pk] = f"{type(error).__name__}: {error}"
+    with refdata.pinned():  # one read of the reference data's version for the whole batch
+        for queued in batch:
+            try:
+                prepared[queued.pk] = _prepare(queued)
+            except DomainError as error:  # can never become a case: say why, keep the row
+                refused[queued.pk] = error.message
+            except DatabaseError:
+                raise  # the database is away: the whole batch waits for the next round
+            except Exception as error:  # a bug: retry a few times, then set it aside
+                log.exception("queued submission %s could not be prepared", queued.pk)
+                retried[queued.pk] = f"{type(error).__name__}: {error}"
     with transaction.atomic():
         mine = _still_waiting([q.pk for q in batch])
         now = timezone.now()
@@ -172,6 +169,15 @@ def process_queue(*, limit: int = BATCH) -> Processed:
         registered=len(mine & prepared.keys()),
         refused=len(mine & refused.keys()),
         retried=len(mine & retried.keys()),
+    )
+
+
+def _prepare(queued: QueuedCase) -> services.PreparedCase:
+    return services.prepare_case(
+        _from_json(queued.submission),
+        actor=queued.actor or AnonymousUser(),
+        submitted_at=queued.received_at,
+        tracking_code=queued.tracking_code,
     )
 
 
