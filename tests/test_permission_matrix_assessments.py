@@ -345,8 +345,8 @@ def test_pages(row: Row, persona: str | None, world: World, settings: Any, tmp_p
     settings.MEDIA_ROOT = tmp_path
     ctx = row.setup(world)
     url = row.url(ctx)
+    client = client_for(persona)  # signing in is recorded: before the snapshot
     before = snapshot()
-    client = client_for(persona)
     if row.method == "GET":
         response = client.get(url)
     else:
@@ -361,8 +361,9 @@ def test_pages(row: Row, persona: str | None, world: World, settings: Any, tmp_p
 def test_a_denied_upload_is_not_kept(world: World, settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path
     ctx = active(world)
+    client = client_for("district_leader")
     before = snapshot()
-    response = client_for("district_leader").post(
+    response = client.post(
         f"/evaluation/assessments/{ctx.west.pk}/indicators/{ctx.ind('2')}/",
         {"value": "1", "evidence": "x", "file": SimpleUploadedFile("a.pdf", PDF)},
     )

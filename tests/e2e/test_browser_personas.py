@@ -155,7 +155,7 @@ def test_city_admin_sees_the_city_audit_log_and_grants_roles(
 
     page.goto(f"{base}/accounts/audit/")
     rows = page.get_by_test_id("audit-log").locator("tbody tr")
-    expect(rows.first.locator("td")).to_have_count(6)  # a real event, not "nothing recorded"
+    expect(rows.first.locator("td")).to_have_count(7)  # a real event, not "nothing recorded"
     expect(rows).to_have_count(50)  # the demo writes more than one page of events
     expect(page.get_by_test_id("audit-log").locator("tbody")).to_contain_text("授予角色")
     expect(page.locator("nav.pager")).to_be_visible()

@@ -20,7 +20,7 @@ from gongzhi.accounts import people, services
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.models import ApiKey, Membership, User
 from gongzhi.accounts.policies import api_keys_manageable_by, memberships_manageable_by
-from gongzhi.accounts.queries import scope_of
+from gongzhi.accounts.queries import audit_actions, audit_events_visible_to, audit_labels, scope_of
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import AuditEvent
 
@@ -123,15 +123,45 @@ class ApiKeyAdmin(ReadOnlyAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The actions by their names (sign-ins, person changes, ...), not their codes."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return audit_actions(audit_events_visible_to(request.user))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "actor", "actor_role", "action", "subject_label", "reason")
-    list_filter = ("action", "subject_type")
+    list_display = (
+        "occurred_at",
+        "actor",
+        "actor_role",
+        "action_name",
+        "subject_label",
+        "client_address",
+        "reason",
+    )
+    list_filter = (AuditActionFilter, "subject_type")
     search_fields = ("subject_label", "stream")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
-        scope = scope_of(request.user, Capability.VIEW_AUDIT)
-        return AuditEvent.objects.filter(scope.q("region_path")).select_related("actor")
+        return audit_events_visible_to(request.user).select_related("actor")
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not scope_of(request.user, Capability.VIEW_AUDIT).is_empty
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_name(self, event: AuditEvent) -> str:
+        return audit_labels().get(event.action, event.action)
+
+    @admin.display(description=_("Client address"))
+    def client_address(self, event: AuditEvent) -> str:
+        """Where a sign-in or a personal token came from (``accounts.signins``)."""
+        data = event.data if isinstance(event.data, dict) else {}
+        return str(data.get("address") or "—")

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and roles")
 
     def ready(self) -> None:
-        from gongzhi.accounts import people, throttle  # noqa: F401 (connect signal receivers)
+        from gongzhi.accounts import people, signins, throttle  # noqa: F401 (signal receivers)

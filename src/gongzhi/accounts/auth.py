@@ -16,7 +16,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils import timezone
 
-from gongzhi.accounts import throttle
+from gongzhi.accounts import signins, throttle
 from gongzhi.accounts.models import ApiKey
 
 KEY_PREFIX = "gz"
@@ -25,7 +25,9 @@ KEY_PREFIX = "gz"
 class GongzhiBackend(ModelBackend):
     """Django's backend, except that demo personas cannot log in unless demo logins are on,
     and nobody while their logins are throttled (``accounts.throttle``: the login page and
-    the token login check first, to say why; this covers every other way in, like the admin)."""
+    the token login check first, to say why; this covers every other way in, like the admin,
+    where ``authenticate`` then reports the refusal as a failure: ``accounts.signins``
+    records it as refused)."""
 
     def authenticate(
         self,
@@ -38,6 +40,7 @@ class GongzhiBackend(ModelBackend):
             try:
                 throttle.check(username, request)
             except throttle.LoginThrottled:
+                signins.refusing()
                 raise DjangoPermissionDenied from None  # authenticate() stops at this backend
         return super().authenticate(request, username=username, password=password, **kwargs)
 

@@ -128,6 +128,20 @@ class AccountsAuditAction(models.TextChoices):
         _("Person's groups or permissions changed"),
     )
     PERSON_DELETED = "person.deleted", _("Person deleted")
+    # Signing in and out (accounts.signins), on the web pages and the admin.
+    SIGNED_IN = "session.signed_in", _("Signed in")
+    SIGN_IN_FAILED = "session.sign_in_failed", _("Sign-in failed")
+    SIGN_IN_THROTTLED = "session.sign_in_throttled", _("Sign-in refused: too many failures")
+    SIGNED_OUT = "session.signed_out", _("Signed out")
+    # Signing in to the API issues a personal token; logging out of the API revokes it.
+    PERSONAL_TOKEN_ISSUED = (
+        "personal_token.issued",
+        _("Signed in to the API: personal token issued"),
+    )
+    PERSONAL_TOKEN_REVOKED = (
+        "personal_token.revoked",
+        _("Signed out of the API: personal token revoked"),
+    )
 
 
 class ApiKeyKind(models.TextChoices):

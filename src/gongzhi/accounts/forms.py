@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.accounts import throttle
+from gongzhi.accounts import signins, throttle
 from gongzhi.accounts.choices import MembershipRole
 
 
@@ -24,7 +24,7 @@ class LoginForm(AuthenticationForm):
         username = self.cleaned_data.get("username")
         if isinstance(username, str) and username:
             try:
-                throttle.check(username, self.request)
+                signins.check(username, self.request)
             except throttle.LoginThrottled as error:
                 self.throttled = error
                 raise forms.ValidationError(error.message, code=error.code) from None
@@ -55,3 +55,15 @@ class ApiKeyForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filter: one action, or all (a GET form: ``kind`` goes with the pager)."""
+
+    kind = forms.ChoiceField(label=_("Action"), required=False)
+
+    def __init__(self, *args: Any, actions: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)  # noqa: S101 (declared above)
+        kind.choices = [("", _("All")), *actions]

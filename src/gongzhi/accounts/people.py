@@ -9,10 +9,11 @@ save ``User`` rows directly, outside ``accounts.services``; model signals catch 
 - groups or direct permissions added, removed or cleared (``person.permissions_changed``);
 - a person deleted (``person.deleted``).
 
-Residents signing up, logins (``last_login``) and profile fields are not recorded. The actor
-is whoever ``acting(user)`` names (the admin wraps its person views in it), else "system"
-(the command line). Events go to the top region's audit stream so that city auditors see
-them; ``person:<id>`` is the stream.
+Residents signing up and profile fields are not recorded here, nor logins (``last_login``):
+signing in and out has its own events (``accounts.signins``). The actor is whoever
+``acting(user)`` names (the admin wraps its person views in it), else "system" (the command
+line). Events go to the top region's audit stream so that city auditors see them;
+``person:<id>`` is the stream.
 """
 
 from __future__ import annotations
@@ -45,14 +46,19 @@ def acting(user: Any) -> Iterator[None]:
         _actor.reset(token)
 
 
+def top_region_path() -> str:
+    """Where audit events about people go: the city, so that city auditors see them."""
+    top = Region.objects.filter(parent__isnull=True).order_by("path").values_list("path", flat=True)
+    return top.first() or ""
+
+
 def _record(person: User, action: str, data: dict[str, Any]) -> None:
     actor = _actor.get()
-    top = Region.objects.filter(parent__isnull=True).order_by("path").values_list("path", flat=True)
     record_audit(
         subject_type="person",
         subject_id=person.pk,
         subject_label=person.username,
-        region_path=top.first() or "",
+        region_path=top_region_path(),
         action=action,
         actor=actor,
         actor_role="" if getattr(actor, "is_authenticated", False) else "system",

@@ -6,10 +6,18 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from gongzhi.accounts.choices import ROLE_CAPABILITIES
+from gongzhi.accounts.choices import (
+    ROLE_CAPABILITIES,
+    AccountsAuditAction,
+    Capability,
+    MembershipRole,
+)
 from gongzhi.accounts.models import ApiKey, Membership, User
+from gongzhi.core.models import AuditEvent
 from gongzhi.core.scoping import Scope
+from gongzhi.territory.choices import TerritoryAuditAction
 
 AnyUser = User | AnonymousUser
 _CACHE = "_gongzhi_memberships"
@@ -86,3 +94,25 @@ def api_keys_of_units(unit_ids: list[int]) -> QuerySet[ApiKey]:
         .select_related("unit", "created_by")
         .order_by("-created_at")
     )
+
+
+def audit_events_visible_to(user: AnyUser) -> QuerySet[AuditEvent]:
+    """The audit events of the regions where ``user`` reads the audit log."""
+    return AuditEvent.objects.filter(scope_of(user, Capability.VIEW_AUDIT).q("region_path"))
+
+
+def audit_labels() -> dict[str, str]:
+    """What the audit pages call actions and roles (the value itself when unnamed)."""
+    labelled = [
+        *MembershipRole.choices,
+        *AccountsAuditAction.choices,
+        *TerritoryAuditAction.choices,
+    ]
+    return {value: str(label) for value, label in labelled} | {"superuser": _("Superuser")}
+
+
+def audit_actions(events: QuerySet[AuditEvent]) -> list[tuple[str, str]]:
+    """The actions ``events`` hold, with their names, to filter by: sorted by name."""
+    labels = audit_labels()
+    present = events.order_by().values_list("action", flat=True).distinct()
+    return sorted(((a, labels.get(a, a)) for a in present), key=lambda choice: choice[1])

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts import throttle
+from gongzhi.accounts import signins
 from gongzhi.accounts.auth import KEY_PREFIX, hash_secret
 from gongzhi.accounts.choices import AccountsAuditAction, ApiKeyKind, Capability, MembershipRole
 from gongzhi.accounts.errors import (
@@ -23,6 +23,7 @@ from gongzhi.accounts.errors import (
     SelfRevocation,
 )
 from gongzhi.accounts.models import ApiKey, Membership, User
+from gongzhi.accounts.people import top_region_path
 from gongzhi.accounts.queries import AnyUser, acting_membership, forget_memberships, scope_of
 from gongzhi.core.audit import record_audit
 from gongzhi.core.errors import PermissionDenied
@@ -174,7 +175,11 @@ def issue_api_key(*, unit: Unit, name: str, actor: AnyUser) -> IssuedKey:
     return issued
 
 
-def revoke_api_key(key: ApiKey, *, actor: AnyUser, reason: str = "") -> ApiKey:
+def revoke_api_key(
+    key: ApiKey, *, actor: AnyUser, reason: str = "", request: HttpRequest | None = None
+) -> ApiKey:
+    """Revoke a key. A personal token is revoked only by its person, logging out of the API
+    (``request``: where from, for the audit event)."""
     if key.kind == ApiKeyKind.PERSONAL:
         allowed = key.user_id == actor.pk
         path = ""
@@ -190,6 +195,12 @@ def revoke_api_key(key: ApiKey, *, actor: AnyUser, reason: str = "") -> ApiKey:
             raise AlreadyRevoked(_("This API key was already revoked."))
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
+        if locked.kind == ApiKeyKind.PERSONAL:
+            assert isinstance(actor, User)  # noqa: S101 (only its person may, checked above)
+            _record_personal_token(
+                locked, AccountsAuditAction.PERSONAL_TOKEN_REVOKED, actor, request, reason=reason
+            )
+            return locked
         actor_role, actor_unit = _actor_snapshot(actor, Capability.MANAGE_API_KEYS, path)
         record_audit(
             subject_type="api-key",
@@ -207,18 +218,42 @@ def revoke_api_key(key: ApiKey, *, actor: AnyUser, reason: str = "") -> ApiKey:
 
 def issue_personal_token(request: HttpRequest | None, *, username: str, password: str) -> IssuedKey:
     """API login: check the password (demo lock included) and issue an expiring token.
-    Refused before the password check while logins are throttled (``accounts.throttle``)."""
-    throttle.check(username, request)
+    Refused before the password check while logins are throttled (``accounts.throttle``);
+    the refusal, a failure and the token issued are audited (``accounts.signins``)."""
+    signins.check(username, request)
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User):
         raise InvalidCredentials(_("Wrong username or password, or the account cannot log in."))
     hours = settings.GONGZHI_PERSONAL_TOKEN_HOURS
-    return _new_key(
-        kind=ApiKeyKind.PERSONAL,
-        name=f"API login {timezone.now():%Y-%m-%d %H:%M}",
-        user=user,
-        created_by=user,
-        expires_at=timezone.now() + timedelta(hours=hours),
+    with transaction.atomic():
+        issued = _new_key(
+            kind=ApiKeyKind.PERSONAL,
+            name=f"API login {timezone.now():%Y-%m-%d %H:%M}",
+            user=user,
+            created_by=user,
+            expires_at=timezone.now() + timedelta(hours=hours),
+        )
+        _record_personal_token(issued.key, AccountsAuditAction.PERSONAL_TOKEN_ISSUED, user, request)
+    return issued
+
+
+def _record_personal_token(
+    key: ApiKey, action: str, person: User, request: HttpRequest | None, *, reason: str = ""
+) -> None:
+    """A personal token's events are its person signing in to and out of the API: in the
+    city's region like other sign-ins, with where from, pruned with them (``signins``)."""
+    data = {"prefix": key.prefix, **signins.client_of(request)}
+    if action == AccountsAuditAction.PERSONAL_TOKEN_ISSUED and key.expires_at is not None:
+        data["expires_at"] = key.expires_at.isoformat()
+    record_audit(
+        subject_type=signins.PERSONAL_TOKEN,
+        subject_id=key.pk,
+        subject_label=f"{person.username} ({key.prefix})",
+        region_path=top_region_path(),
+        action=action,
+        actor=person,
+        data=data,
+        reason=reason,
     )
 
 

@@ -15,13 +15,18 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from gongzhi.accounts import policies, services
-from gongzhi.accounts.choices import AccountsAuditAction, Capability, MembershipRole
-from gongzhi.accounts.forms import ApiKeyForm, LoginForm, ReasonForm
-from gongzhi.accounts.queries import is_staff_member, scope_of
+from gongzhi.accounts.choices import Capability
+from gongzhi.accounts.forms import ApiKeyForm, AuditFilterForm, LoginForm, ReasonForm
+from gongzhi.accounts.queries import (
+    audit_actions,
+    audit_events_visible_to,
+    audit_labels,
+    is_staff_member,
+    scope_of,
+)
 from gongzhi.accounts.throttle import retry_after
 from gongzhi.core.errors import DomainError, PermissionDenied
 from gongzhi.core.models import AuditEvent
-from gongzhi.territory.choices import TerritoryAuditAction
 from gongzhi.territory.policies import access_unit, units_visible_to
 from gongzhi.territory.queries import scope_roots
 
@@ -106,22 +111,22 @@ def revoke_api_key(request: HttpRequest, key_id: str) -> HttpResponse:
 
 
 def audit_log(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user, Capability.VIEW_AUDIT)
-    if scope.is_empty:
+    if not policies.can_view_audit(request.user):
         raise PermissionDenied(_("Only auditors and administrators read the audit log."))
-    events = AuditEvent.objects.filter(scope.q("region_path")).select_related("actor")
-    page = Paginator(events.order_by("-occurred_at", "-pk"), 50).get_page(request.GET.get("page"))
-    labelled = [
-        *MembershipRole.choices,
-        *AccountsAuditAction.choices,
-        *TerritoryAuditAction.choices,
-    ]
-    labels = {value: str(label) for value, label in labelled} | {"superuser": _("Superuser")}
+    events = audit_events_visible_to(request.user)
+    form = AuditFilterForm(request.GET, actions=audit_actions(events))
+    kind = form.cleaned_data["kind"] if form.is_valid() else ""
+    if kind:
+        events = events.filter(action=kind)
+    events = events.select_related("actor").order_by("-occurred_at", "-pk")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    labels = audit_labels()
     rows = [
         AuditRow(e, labels.get(e.actor_role, e.actor_role), labels.get(e.action, e.action))
         for e in page
     ]
-    return render(request, "accounts/audit_log.html", {"page": page, "rows": rows})
+    context = {"page": page, "rows": rows, "form": form, "kind": kind}
+    return render(request, "accounts/audit_log.html", context)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@
 and each case's timeline later. Events form one chain per ``stream`` (for example
 ``"region:42"``): each stores the hash of the previous event and its own hash over its
 content, so any edit, deletion or reordering in the database breaks the chain and
-``gongzhi verify-timelines`` reports it. Events are never updated or deleted through the ORM.
+``gongzhi verify-timelines`` reports it. Events are never updated or deleted through the ORM,
+with one exception: sign-in and personal-token events, each its own stream, are deleted whole
+once past their retention (``accounts.signins.prune_sign_ins``).
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def delete_token(request: HttpRequest) -> Status[None]:
     key: ApiKey | None = getattr(request, "api_key", None)
     if key is None or key.kind != ApiKeyKind.PERSONAL:
         raise PermissionDenied(_("Only a personal token can log itself out."))
-    services.revoke_api_key(key, actor=request.user, reason="logout")
+    services.revoke_api_key(key, actor=request.user, reason="logout", request=request)
     return Status(204, None)
 
 

@@ -29,7 +29,7 @@ def superuser_client() -> tuple[Client, User]:
     return client, boss
 
 
-def test_ordinary_people_signing_up_and_logging_in_leave_no_audit_event(world: World):
+def test_ordinary_people_signing_up_and_logging_in_leave_no_person_event(world: World):
     person = User.objects.create_user(username="resident_2", password="a-long-real-password-1")
     assert (
         Client()

@@ -283,9 +283,10 @@ def test_what_cannot_be_published(tallied: World, body: dict[str, Any], status: 
 
 
 def test_set_a_score_scheme(tallied: World):
+    admin = client_as("city_admin")  # signing in is recorded: before the count
     audits = AuditEvent.objects.count()
     response = send(
-        client_as("city_admin"),
+        admin,
         "PUT",
         f"/api/v1/evaluation/schemes/{tallied.district_1.pk}",
         {"response_weight": 20, "resolution_weight": "40", "basically_satisfied_value": 0.8},
