@@ -26,10 +26,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.dispatch import Signal
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
@@ -132,7 +133,8 @@ def process_queue(*, limit: int = BATCH) -> Processed:
     prepared: dict[Any, services.PreparedCase] = {}
     refused: dict[Any, str] = {}
     retried: dict[Any, str] = {}
-    with refdata.pinned():  # one read of the reference data's version for the whole batch
+    # Reasons are stored in the site's language (staff read them), whoever runs the batch.
+    with refdata.pinned(), translation.override(settings.LANGUAGE_CODE):
         for queued in batch:
             try:
                 prepared[queued.pk] = _prepare(queued)

@@ -172,10 +172,8 @@ def test_a_submission_that_can_no_longer_be_a_case_is_refused_with_the_reason(
     queued = QueuedCase.objects.get(receipt=receipt)
     assert (queued.case, queued.processed_at is not None) == (None, True)
     status = client.get(f"/api/v1/cases/queued/{receipt}").json()
-    assert (status["state"], status["error"]) == (
-        "refused",
-        "The region of this submission no longer exists.",
-    )
+    # Stored in the site's language, as staff read it.
+    assert (status["state"], status["error"]) == ("refused", "该诉求所在的区域已不存在。")
     assert intake.process_queue() == intake.Processed()  # set aside: not tried again
 
 
