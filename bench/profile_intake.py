@@ -61,7 +61,7 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 PYTHON = sys.executable
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/gongzhi_bench_profile_intake"
-PATHS = ("open311", "api", "api-queued")
+PATHS = ("floor", "open311", "api", "api-queued")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -108,6 +108,13 @@ def _post(client: Any, path: str, sample: dict[str, Any], ctx: dict[str, Any], i
         "longitude": sample["lng"],
     }
     headers = {"Authorization": f"Bearer {ctx['token']}"}
+    if path == "floor":  # bench/bare/floor.py: the stack, the token, one INSERT
+        return client.post(
+            "/floor/rows",
+            json.dumps(body, ensure_ascii=False),
+            content_type="application/json",
+            headers=headers,
+        )
     if path == "api-queued":
         headers["Prefer"] = "respond-async"  # accepted into the intake queue (ADR 0007)
     return client.post(
@@ -130,6 +137,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from bench_intake import step_prepare
 
     ctx = step_prepare({"seed": args.seed, "samples": 2000, "keys": 8})
+    from bare.models import Row
+
+    with connection.schema_editor() as editor:  # the floor's table (bench/bare/schema.py)
+        if Row._meta.db_table not in connection.introspection.table_names():
+            editor.create_model(Row)
     settings.GONGZHI_OPEN311_RATE_LIMIT_KEY = (10**9, 60)
     client = Client()
     rng = random.Random(args.seed)
@@ -186,7 +198,8 @@ def base_env(src: Path) -> dict[str, str]:
         GONGZHI_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
         GONGZHI_HTTPS="0",
         GONGZHI_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="gongzhi.config.settings",
+        # The project's settings with the floor endpoint mounted (bench/bare/floor.py).
+        DJANGO_SETTINGS_MODULE="bare.floor_settings",
         PYTHONPATH=os.pathsep.join([str(src), str(BENCH)]),
     )
     return env
