@@ -46,8 +46,9 @@ as an error. It prints requests/s, p50/p99 latency, errors and the ratio of requ
 bare endpoint and to the floor on the same database, and the machine, and writes the same as
 Markdown to ``--out``. After the load it checks that every case (and every queued submission)
 that got a success response is in the database exactly once, has exactly one "submit" event,
-and that ``gongzhi verify-timelines`` passes (exit status 1 otherwise). It stops every server it started, whatever happens. The issue's
-target is 0.6 of the bare endpoint; the figures are not a test (no test runs this).
+and that ``gongzhi verify-timelines`` passes (exit status 1 otherwise). It stops every server
+it started, whatever happens. The issue's target is 0.6 of the bare endpoint; the figures are
+not a test (no test runs this).
 """
 
 from __future__ import annotations

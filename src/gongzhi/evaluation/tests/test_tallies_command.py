@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from io import StringIO
 from typing import Any
 
@@ -29,15 +30,20 @@ def test_the_watch_loop_prunes_sign_ins_once_an_hour(
     monkeypatch.setattr(tallies, "refresh_tallies", lambda: calls.append("tallies"))
     monkeypatch.setattr(tallies, "mark_overdue_rectifications", lambda: None)
     monkeypatch.setattr(tallies, "refresh_hot_issues", lambda: calls.append("hot"))
-    monkeypatch.setattr(tallies, "prune_sign_ins", lambda: calls.append("prune") or 0)
-    monkeypatch.setattr(tallies.time, "monotonic", lambda: now[0])
+
+    def prune() -> int:
+        calls.append("prune")
+        return 0
+
+    monkeypatch.setattr(tallies, "prune_sign_ins", prune)
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
 
     def sleep(seconds: float) -> None:
         if now[0] >= 3600:
             raise Stop
         now[0] += seconds
 
-    monkeypatch.setattr(tallies.time, "sleep", sleep)
+    monkeypatch.setattr(time, "sleep", sleep)
     with pytest.raises(Stop):
         call_command("tallies", "--watch", "--interval", "1800")
     # At 0 s everything; at 30 minutes hot issues (every 10) but no pruning; at 60 both.
