@@ -893,56 +893,40 @@ class Load:
                     break
 
     def _api(self, n: int) -> None:
+        self._raise_matters(n, "api", queued=False)
+
+    def _queued(self, n: int) -> None:
+        """A resident's app that asks to be answered at once (``Prefer: respond-async``):
+        202 and a receipt; the intake processor makes the case (ADR 0007)."""
+        self._raise_matters(n, "queued", queued=True)
+
+    def _raise_matters(self, n: int, kind: str, *, queued: bool) -> None:
+        """Raise cases as a resident through /api/v1/ until stopped; a success names the
+        case's id (201), or with ``queued`` the receipt of the accepted submission (202)."""
         rng = random.Random(self.seed * 1000 + n)
         token = self.seeded["tokens"]["resident"]
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept-Language": "en",
+            **({"Prefer": "respond-async"} if queued else {}),
+        }
+        ok, ident = (202, "receipt") if queued else (201, "id")
         sent = 0
         while not self._stop.is_set():
             sent += 1
             point = rng.choice(self.seeded["points"])
             payload = {
-                "title": f"系统测试 {self.seed}-{n}-{sent}：路面塌陷",
+                "title": f"系统测试 {self.seed}-{n}-{sent}：{'排队受理' if queued else '路面塌陷'}",
                 "description": "建设路东段人行道有一处塌陷，雨后积水，老人小孩容易摔倒。",
                 "channel": "mobile",
                 "latitude": point[0],
                 "longitude": point[1],
             }
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-                "Accept-Language": "en",
-            }
             body = json.dumps(payload, ensure_ascii=False).encode()
-            answer = self._send("api", "POST", "/api/v1/cases", body, headers)
-            if answer.status == 201:
-                answer.ident = str(_json(answer.body)["id"])
-            self._record(answer)
-
-    def _queued(self, n: int) -> None:
-        """A resident's app that asks to be answered at once (``Prefer: respond-async``):
-        202 and a receipt; the intake processor makes the case (ADR 0007)."""
-        rng = random.Random(self.seed * 1000 + n)
-        token = self.seeded["tokens"]["resident"]
-        sent = 0
-        while not self._stop.is_set():
-            sent += 1
-            point = rng.choice(self.seeded["points"])
-            payload = {
-                "title": f"系统测试 {self.seed}-{n}-{sent}：排队受理",
-                "description": "小区北门的路灯坏了三天，晚上一片漆黑。",
-                "channel": "mobile",
-                "latitude": point[0],
-                "longitude": point[1],
-            }
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-                "Accept-Language": "en",
-                "Prefer": "respond-async",
-            }
-            body = json.dumps(payload, ensure_ascii=False).encode()
-            answer = self._send("queued", "POST", "/api/v1/cases", body, headers)
-            if answer.status == 202:
-                answer.ident = str(_json(answer.body)["receipt"])
+            answer = self._send(kind, "POST", "/api/v1/cases", body, headers)
+            if answer.status == ok:
+                answer.ident = str(_json(answer.body)[ident])
             self._record(answer)
 
     def _web(self, kind: str, path: str) -> None:
