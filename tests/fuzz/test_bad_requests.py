@@ -15,6 +15,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 
 from gongzhi.accounts import signins
 from gongzhi.accounts.services import issue_personal_token
@@ -500,3 +501,27 @@ def test_security_headers(world: World) -> None:
     policy = response.headers.get("Content-Security-Policy")
     if policy is not None:
         assert "'unsafe-inline'" not in policy.split("script-src", 1)[-1].split(";", 1)[0]
+
+
+# --- Forms without a valid CSRF token ------------------------------------------------------------
+
+
+def test_a_form_without_its_csrf_token_is_a_readable_403_page(world: World) -> None:
+    from gongzhi.accounts.models import User
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(User.objects.get(username="resident"))
+    before = saved()
+    response = client.post("/cases/new/", new_case_form(world))
+    page_error(response, 403, "该表单未被接受")
+    page = response.content.decode()
+    assert "重新加载页面" in page
+    assert "style=" not in page  # nothing the Content-Security-Policy would block
+    assert "<style" not in page
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert saved() == before
+    with translation.override("en"):
+        english = client.post(
+            "/cases/new/", new_case_form(world), headers={"Accept-Language": "en"}
+        )
+    page_error(english, 403, "This form was not accepted")

@@ -93,6 +93,20 @@ def _answer(request: HttpRequest, error: DomainError) -> HttpResponse:
     return page.render()
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form refused by the CSRF check, on the site's own error page
+    (Django's page has an inline style the Content-Security-Policy blocks, and is English)."""
+    error = DomainError(
+        _(
+            "This form was not accepted: it was open too long, or the page did not come from "
+            "this site. Reload the page and send the form again."
+        ),
+        code="csrf_failed",
+    )
+    error.status = 403
+    return _answer(request, error)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler400``: oversized or malformed requests, in the form the path speaks."""
     return _answer(request, _refusal(exception))
