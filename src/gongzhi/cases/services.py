@@ -1074,12 +1074,13 @@ def attach_file(case: Case, *, actor: AnyUser, content: bytes, is_public: bool =
     kind = (extension, content_type)
     with transaction.atomic():
         locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-        if not policies.can_act(actor, locked, Action.ATTACH):
-            raise PermissionDenied(_("You may not do this to this case."))
         try:
             next_state(locked.state, Action.ATTACH)
         except IllegalTransition:
             raise InvalidTransition(_("Photos can only be added to open cases.")) from None
+        # After the state check, as in _act: whoever lost a race learns the case moved on.
+        if not policies.can_act(actor, locked, Action.ATTACH):
+            raise PermissionDenied(_("You may not do this to this case."))
         if locked.attachments.count() >= MAX_ATTACHMENTS:
             raise InvalidCase(_("A case can have at most 9 photos."))
         attachment = CaseAttachment(
@@ -1094,6 +1095,11 @@ def attach_file(case: Case, *, actor: AnyUser, content: bytes, is_public: bool =
         )
         attachment.file.save("upload" + kind[0], ContentFile(content), save=False)
         attachment.save(force_insert=True)
+        # Every event of a timeline moves the case on by one version (a photo is news to
+        # whoever is about to act on what they saw before it).
+        locked.version += 1
+        locked.updated_at = attachment.uploaded_at
+        locked.save(update_fields=["version", "updated_at"])
         events.record(
             locked,
             Action.ATTACH,

@@ -435,3 +435,18 @@ def test_reopening_checks_the_version_seen_and_who_may_after_the_state(world: Wo
     assert (done.status_code, done.json()["state"]) == (200, "in_progress")
     again = post(client, url, {"reason": "回访未解决"})
     assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+
+
+def test_a_photo_moves_the_case_on_and_a_closed_case_answers_conflict(world: World) -> None:
+    from gongzhi.cases.errors import InvalidTransition
+    from gongzhi.cases.tests.images import PNG
+
+    case = submit(world)
+    services.attach_file(case, actor=world.persona("resident"), content=PNG)
+    case.refresh_from_db()
+    events = list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("action", "seq"))
+    assert (case.version, events) == (2, [("submit", 1), ("attach", 2)])
+    closed_case = closed(world, submit(world))
+    # The handler may not attach to a closed case either way; the state answers first.
+    with pytest.raises(InvalidTransition):
+        services.attach_file(closed_case, actor=world.persona("handler"), content=PNG)
