@@ -51,8 +51,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from gongzhi.accounts import throttle
-from gongzhi.accounts.choices import AccountsAuditAction
-from gongzhi.accounts.models import User
+from gongzhi.accounts.choices import AccountsAuditAction, ApiKeyKind
+from gongzhi.accounts.models import ApiKey, User
 from gongzhi.accounts.people import top_region_path
 from gongzhi.core.audit import record_audit
 from gongzhi.core.models import AuditEvent
@@ -197,3 +197,19 @@ def _prune_streams(which: Q, before: dt.datetime) -> int:
             count, _ = models.QuerySet(AuditEvent).filter(stream__in=streams).delete()
         deleted += count
     return deleted
+
+
+# Personal tokens (one per API login) expired or revoked this long ago are deleted: they are
+# useless by then, and a person's token rows are personal data. Their issue and revocation
+# stay in the audit log, under the token's prefix, for KEEP.
+SPENT_TOKEN_KEEP = dt.timedelta(days=30)
+
+
+def prune_personal_tokens(now: dt.datetime | None = None) -> int:
+    """Delete personal tokens that expired or were revoked over 30 days ago; how many."""
+    before = (now or timezone.now()) - SPENT_TOKEN_KEEP
+    spent = ApiKey.objects.filter(kind=ApiKeyKind.PERSONAL).filter(
+        Q(expires_at__lt=before) | Q(revoked_at__lt=before)
+    )
+    count, _ = spent.delete()
+    return count

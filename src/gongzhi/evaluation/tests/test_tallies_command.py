@@ -36,6 +36,7 @@ def test_the_watch_loop_prunes_sign_ins_once_an_hour(
         return 0
 
     monkeypatch.setattr(tallies, "prune_sign_ins", prune)
+    monkeypatch.setattr(tallies, "prune_personal_tokens", lambda: calls.append("tokens"))
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
 
     def sleep(seconds: float) -> None:
@@ -47,4 +48,8 @@ def test_the_watch_loop_prunes_sign_ins_once_an_hour(
     with pytest.raises(Stop):
         call_command("tallies", "--watch", "--interval", "1800")
     # At 0 s everything; at 30 minutes hot issues (every 10) but no pruning; at 60 both.
-    assert calls == ["tallies", "hot", "prune", "tallies", "hot", "tallies", "hot", "prune"]
+    assert calls == [
+        *("tallies", "hot", "prune", "tokens"),
+        *("tallies", "hot"),
+        *("tallies", "hot", "prune", "tokens"),
+    ]

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from gongzhi.accounts.signins import prune_sign_ins
+from gongzhi.accounts.signins import prune_personal_tokens, prune_sign_ins
 from gongzhi.evaluation.assessments import mark_overdue_rectifications
 from gongzhi.evaluation.tallies import rebuild_tallies, refresh_tallies
 from gongzhi.triage.services import refresh_hot_issues
@@ -17,7 +17,8 @@ from gongzhi.triage.services import refresh_hot_issues
 log = logging.getLogger("gongzhi.evaluation")
 # Hot issues (triage) are clustered from a month of cases: seconds, so every ten minutes.
 HOT_EVERY = 600.0
-# Sign-in audit events past their retention (accounts.signins): once an hour is plenty.
+# Sign-in audit events past their retention and spent personal tokens (accounts.signins):
+# once an hour is plenty.
 PRUNE_EVERY = 3600.0
 
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     help = (
         "Refresh the monthly tallies behind figures and rankings (only changed months), mark "
         "rectifications past their deadline, and (with --watch) recompute hot issues and "
-        "prune sign-in audit events past their retention."
+        "prune sign-in audit events past their retention and spent personal tokens."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                     last_hot = time.monotonic()
                 if watch and (last_prune is None or time.monotonic() - last_prune >= PRUNE_EVERY):
                     prune_sign_ins()
+                    prune_personal_tokens()
                     last_prune = time.monotonic()
             except Exception:  # keep watching: a database blip must not stop the figures
                 log.exception("tally refresh failed; retrying")
