@@ -16,7 +16,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils import timezone
 
-from gongzhi.accounts import signins, throttle
+from gongzhi.accounts import throttle
 from gongzhi.accounts.models import ApiKey
 
 KEY_PREFIX = "gz"
@@ -36,11 +36,12 @@ class GongzhiBackend(ModelBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> Any:
+        throttle.mark_refused(False)
         if isinstance(username, str):
             try:
                 throttle.check(username, request)
             except throttle.LoginThrottled:
-                signins.refusing()
+                throttle.mark_refused(True)
                 raise DjangoPermissionDenied from None  # authenticate() stops at this backend
         return super().authenticate(request, username=username, password=password, **kwargs)
 

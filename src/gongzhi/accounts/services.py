@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts import signins
+from gongzhi.accounts import signins, throttle
 from gongzhi.accounts.auth import KEY_PREFIX, hash_secret
 from gongzhi.accounts.choices import AccountsAuditAction, ApiKeyKind, Capability, MembershipRole
 from gongzhi.accounts.errors import (
@@ -224,6 +224,7 @@ def issue_personal_token(request: HttpRequest | None, *, username: str, password
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User):
         raise InvalidCredentials(_("Wrong username or password, or the account cannot log in."))
+    throttle.clear(username, request)  # as a page login does (user_logged_in)
     hours = settings.GONGZHI_PERSONAL_TOKEN_HOURS
     with transaction.atomic():
         issued = _new_key(

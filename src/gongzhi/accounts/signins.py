@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -66,10 +65,6 @@ KEEP = dt.timedelta(days=365)
 FAILED_KEEP = dt.timedelta(days=180)
 REFUSED = (AccountsAuditAction.SIGN_IN_FAILED, AccountsAuditAction.SIGN_IN_THROTTLED)
 PRUNE_BATCH = 500  # streams per DELETE: short transactions, and well within SQLite's limits
-
-# Set by the backend when it refuses a throttled attempt, read by the failure signal that
-# authenticate() sends right after, so that the attempt is recorded once, as refused.
-_refusing: ContextVar[bool] = ContextVar("gongzhi_sign_in_refusing", default=False)
 
 
 def _text(value: object, length: int) -> str:
@@ -128,12 +123,6 @@ def check(username: str, request: HttpRequest | None) -> None:
         raise
 
 
-def refusing() -> None:
-    """The backend refuses a throttled attempt: ``authenticate`` reports it as failed next,
-    and that report is recorded as refused (the admin and other callers of authenticate)."""
-    _refusing.set(True)
-
-
 @receiver(user_logged_in, dispatch_uid="gongzhi.accounts.signins.signed_in")
 def _signed_in(sender: Any, request: Any, user: Any, **kw: Any) -> None:
     _record(AccountsAuditAction.SIGNED_IN, request, actor=user, label=user.get_username())
@@ -141,8 +130,7 @@ def _signed_in(sender: Any, request: Any, user: Any, **kw: Any) -> None:
 
 @receiver(user_login_failed, dispatch_uid="gongzhi.accounts.signins.failed")
 def _failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
-    refused = _refusing.get()
-    _refusing.set(False)
+    refused = throttle.was_refused()  # the backend refused it unchecked (the admin, ...)
     username = credentials.get("username")
     if isinstance(username, str):
         action = (

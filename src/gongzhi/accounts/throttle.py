@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -103,6 +104,21 @@ def check(username: str, request: HttpRequest | None) -> None:
     )
 
 
+# Set by the backend for each attempt it sees: True when it refused a throttled one (no
+# password was checked). The failure signal authenticate() sends right after then counts no
+# failure here, and ``signins`` records a refusal instead of a failure.
+_refused: ContextVar[bool] = ContextVar("gongzhi_login_refused", default=False)
+
+
+def mark_refused(refused: bool) -> None:
+    _refused.set(refused)
+
+
+def was_refused() -> bool:
+    """Whether the attempt authenticate() is reporting was refused unchecked."""
+    return _refused.get()
+
+
 def record_failure(username: str, request: HttpRequest | None) -> None:
     now = timezone.now()
     oldest = LoginFailure.objects.aggregate(oldest=Min("failed_at"))["oldest"]
@@ -126,7 +142,7 @@ def retry_after(error: LoginThrottled) -> str:
 @receiver(user_login_failed, dispatch_uid="gongzhi.accounts.throttle.failed")
 def _on_failure(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
     username = credentials.get("username")
-    if isinstance(username, str):
+    if isinstance(username, str) and not was_refused():  # refused: nothing was tried
         record_failure(username, request)
         log.info("failed login from %s", address_of(request) or "-")
 

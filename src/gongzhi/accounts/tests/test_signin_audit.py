@@ -284,6 +284,8 @@ def test_a_refusal_elsewhere_is_recorded_once_as_refused_not_also_as_failed(
     assert [(e.action, e.subject_label, e.data["path"]) for e in events] == [
         ("session.sign_in_throttled", "handler", "/admin/login/")
     ]
+    # A refusal checked no password: it is no failure, and does not lengthen the wait.
+    assert LoginFailure.objects.count() == 5
     # The next failure is a failure again.
     request = RequestFactory().post("/admin/login/", REMOTE_ADDR="10.0.0.2")
     _user, events = written(lambda: authenticate(request, username="handler", password=WRONG))
@@ -291,6 +293,15 @@ def test_a_refusal_elsewhere_is_recorded_once_as_refused_not_also_as_failed(
 
 
 # --- Personal tokens ---------------------------------------------------------------------------
+
+
+def test_a_token_login_clears_the_failures_as_a_page_login_does(world: World):
+    client = browser()
+    for _ in range(3):
+        assert token_login(client, WRONG).status_code == 401
+    assert LoginFailure.objects.count() == 3
+    assert token_login(client, DEMO_PASSWORD).status_code == 200
+    assert LoginFailure.objects.count() == 0
 
 
 def test_a_token_login_records_the_token_issued_and_never_its_secret(world: World):
