@@ -205,6 +205,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- Background work --------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- Maps ----------------------------------------------------------------------------------
+GONGZHI_MAP_TILES_URL = os.environ.get("GONGZHI_MAP_TILES_URL", "")
+
 # --- Security -------------------------------------------------------------------------------
 SESSION_ENGINE = "gongzhi.core.sessions"  # database sessions that survive a database outage
 SESSION_COOKIE_HTTPONLY = True
@@ -228,14 +231,14 @@ if env_flag("GONGZHI_BEHIND_PROXY"):
 # site itself: no inline script, no inline style (no <style> and no style="" in templates;
 # ECharts draws its tooltips on the canvas, htmx adds no indicator style), no eval. Styles
 # that Leaflet and ECharts set from JavaScript (element.style) are not inline styles and
-# need nothing. The one outside source is the tile server of GONGZHI_MAP_TILES_URL, read
-# here because the maps section comes later (core/csp.py turns the template into sources).
+# need nothing. The one outside source is the tile server of GONGZHI_MAP_TILES_URL
+# (core/csp.py turns the template into sources).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", *tile_sources(os.environ.get("GONGZHI_MAP_TILES_URL", ""))],
+        "img-src": [SELF, "data:", *tile_sources(GONGZHI_MAP_TILES_URL)],
         "connect-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],
@@ -252,9 +255,6 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
     "csp.middleware.CSPMiddleware",
 )
-
-# --- Maps ----------------------------------------------------------------------------------
-GONGZHI_MAP_TILES_URL = os.environ.get("GONGZHI_MAP_TILES_URL", "")
 
 # --- Logging: never personal data; request bodies are not logged -----------------------------
 LOGGING = {
