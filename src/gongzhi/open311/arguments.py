@@ -99,7 +99,9 @@ def moment(params: QueryDict, name: str) -> dt.datetime | None:
             value = dt.datetime.combine(day, dt.time.min)
         if timezone.is_naive(value):
             value = timezone.make_aware(value)
-        value.astimezone(dt.UTC)  # out of range for any time zone: an error now, not later
+        # In UTC from here on: an offset no database takes (PostgreSQL refuses beyond
+        # ±15:59, Python allows ±23:59) reaches no query; out of range: an error now.
+        value = value.astimezone(dt.UTC)
         # Leave room for window arithmetic around it.
         if not dt.datetime(2, 1, 1, tzinfo=dt.UTC) < value < dt.datetime(9998, 1, 1, tzinfo=dt.UTC):
             raise problem

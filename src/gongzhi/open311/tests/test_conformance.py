@@ -8,7 +8,9 @@ and status (400, 403, 404).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -679,6 +681,16 @@ def test_the_updates_feed_takes_at_most_90_days(client: Client, world: World):
     )
     assert response.status_code == 400
     assert "90" in errors(response, "json")[0][1]
+
+
+@pytest.mark.parametrize("offset", ["-18:16", "+23:59", "+15:59"])
+def test_any_offset_python_reads_is_no_server_error(client: Client, world: World, offset: str):
+    """PostgreSQL refuses offsets beyond ±15:59 (found by schemathesis): times are in UTC
+    before any query."""
+    end = quote(f"2026-11-27T09:30:00{offset}")
+    response = client.get(f"{BASE}/servicerequestupdates.json?end_date={end}")
+    assert response.status_code == 200
+    assert json.loads(response.content) == []
 
 
 def test_nul_characters_are_no_server_error(client: Client, world: World):

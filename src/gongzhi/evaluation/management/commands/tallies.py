@@ -42,7 +42,6 @@ class Command(BaseCommand):
         last_hot: float | None = None
         last_prune: float | None = None
         while True:
-            close_old_connections()
             try:
                 report = refresh_tallies()
                 mark_overdue_rectifications()
@@ -61,4 +60,5 @@ class Command(BaseCommand):
                     self.stdout.write(f"refreshed months: {months}; {report.rows} rows")
             if not watch:
                 return
+            close_old_connections()  # while idle: drop a connection that broke or aged
             time.sleep(interval)
