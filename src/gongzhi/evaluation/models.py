@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.fields import PathField
 from gongzhi.core.models import ChainedEvent
@@ -269,10 +270,12 @@ class IndicatorSource(models.TextChoices):
     GROUP = "group", _("Group of indicators")
 
 
+# Contexts keep apart English words that cases use with another meaning: a closed system's
+# results are final (已结束), a closed case was handled to the end (已办结).
 SYSTEM_STATE_LABELS = {
     SystemState.DRAFT: _("Draft"),
     SystemState.ACTIVE: _("Being assessed"),
-    SystemState.CLOSED: _("Closed"),
+    SystemState.CLOSED: pgettext_lazy("indicator system state", "Closed"),
 }
 RECTIFICATION_STATE_LABELS = {
     State.OPEN: _("Being rectified"),
@@ -294,7 +297,8 @@ class IndicatorSystem(models.Model):
     )
     region_path = PathField(_("region path"))
     first_month = models.DateField(_("first month"))
-    last_month = models.DateField(_("last month"))
+    # Context: the command centre's "last month" is the month before this one (上月).
+    last_month = models.DateField(pgettext_lazy("end of period", "last month"))
     subject_kind = models.CharField(
         _("assesses"), max_length=10, choices=SubjectKind.choices, default=SubjectKind.REGION
     )
@@ -314,7 +318,10 @@ class IndicatorSystem(models.Model):
     created_at = models.DateTimeField(_("created at"))
     activated_at = models.DateTimeField(_("assessment started at"), null=True, blank=True)
     computed_at = models.DateTimeField(_("platform figures as of"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Context: when the assessment ended (结束时间), not when a case was closed (办结时间).
+    closed_at = models.DateTimeField(
+        pgettext_lazy("indicator system", "closed at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("indicator system")
@@ -345,7 +352,10 @@ class Indicator(models.Model):
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=200)
     criteria = models.TextField(_("scoring criteria"), blank=True, max_length=4000)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # Context: its order among the system's indicators, not a place in a ranking (名次).
+    position = models.PositiveSmallIntegerField(
+        pgettext_lazy("order in list", "position"), default=0
+    )
     weight = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
     source = models.CharField(_("source"), max_length=10, choices=IndicatorSource.choices)
     # For computed indicators: a key of ``indicators.INDICATORS`` or "score".
@@ -500,7 +510,10 @@ class RectificationItem(models.Model):
         EvidenceFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"))
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # Context: the owner unit's report, not a case raised by a person (提出时间).
+    submitted_at = models.DateTimeField(
+        pgettext_lazy("rectification report", "submitted at"), null=True, blank=True
+    )
     overdue_at = models.DateTimeField(_("overdue since"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
 
