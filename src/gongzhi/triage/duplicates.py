@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from gongzhi.triage.text import normalise
 
@@ -129,7 +130,11 @@ class _Features:
 
 def place_names(text: str) -> frozenset[str]:
     """The place names a text mentions (see ``_PLACE``): a heuristic, not a gazetteer."""
-    text = unicodedata.normalize("NFKC", text)
+    return _place_names(unicodedata.normalize("NFKC", text))
+
+
+def _place_names(text: str) -> frozenset[str]:
+    """``place_names`` of a text already in NFKC."""
     names: set[str] = set()
     for stretch in _BREAK.split(text):
         if len(stretch) >= 3:
@@ -137,17 +142,38 @@ def place_names(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
+# 1 + ln(n), the weight of a bigram seen n times, for the counts that occur in practice.
+_WEIGHTS = [0.0, *(1.0 + math.log(n) for n in range(1, 64))]
+
+
 def _bigram_vector(text: str) -> dict[str, float]:
     s = _NON_WORD.sub("", normalise(text))
-    grams = Counter(s[i : i + 2] for i in range(len(s) - 1)) if len(s) > 1 else Counter(s)
-    weights = {g: 1.0 + math.log(n) for g, n in grams.items()}
+    grams = Counter(map(str.__add__, s, s[1:])) if len(s) > 1 else Counter(s)
+    weights = {g: _WEIGHTS[n] if n < 64 else 1.0 + math.log(n) for g, n in grams.items()}
     norm = math.sqrt(sum(w * w for w in weights.values()))
     return {g: w / norm for g, w in weights.items()} if norm else {}
 
 
 def _features(m: Message) -> _Features:
-    full = f"{m.title}\n{m.text}"
-    return _Features(vector=_bigram_vector(full), places=place_names(full))
+    return _text_features(f"{m.title}\n{m.text}")
+
+
+# The candidates of one street are scored again on every view of a case there: their
+# features are kept per process for the texts seen last (about 15 KB each, so this is a
+# few MB at most; they depend on the text alone, so they never go stale).
+FEATURE_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=FEATURE_CACHE_SIZE)
+def _text_features(full: str) -> _Features:
+    # NFKC once: both features read the text in that form (normalising twice costs as much as
+    # counting the bigrams).
+    full = unicodedata.normalize("NFKC", full)
+    return _Features(vector=_bigram_vector(full), places=_place_names(full))
+
+
+def clear_feature_cache() -> None:
+    _text_features.cache_clear()
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:

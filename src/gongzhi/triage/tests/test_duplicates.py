@@ -64,6 +64,20 @@ def test_each_part_by_hand():
     assert s.shared_places == ()
 
 
+def test_features_are_kept_per_text_and_scores_do_not_change():
+    """A view again of a case scores its street's candidates from the per-process cache."""
+    new = Message(*DRAIN, posted_at=day(0))
+    pool = [Message(*DRAIN_AGAIN, posted_at=day(1)), Message(*FITNESS, posted_at=day(2))]
+    duplicates.clear_feature_cache()
+    cold = duplicates.score_many(new, pool)
+    assert duplicates._text_features.cache_info().misses == 3
+    warm = duplicates.score_many(new, pool)
+    assert duplicates._text_features.cache_info().hits == 3
+    assert warm == cold
+    duplicates.clear_feature_cache()
+    assert duplicates._text_features.cache_info().currsize == 0
+
+
 def test_identical_text_same_point_same_time_scores_one():
     a = Message(*DRAIN, posted_at=day(0), latitude=30.0, longitude=120.0)
     s = same_matter_score(a, a)
