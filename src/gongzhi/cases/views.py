@@ -4,8 +4,9 @@ Cases come only through ``policies.access_case``, ``queries.queue`` and
 ``policies.cases_visible_to``; every change goes through a ``services`` function, which
 checks who may (after the case's version and state, so a race lost answers 409, not 403). A
 domain error re-renders the same page with the person's input and the service's message, with
-the error's status; a refusal (403) shows the error page instead. Personal data is shown only where ``policies.can_see_personal_data`` says so;
-otherwise names are masked and phones, addresses and exact points left out.
+the error's status; a refusal (403) shows the error page instead. Personal data is shown only
+where ``policies.can_see_personal_data`` says so; otherwise names are masked and phones,
+addresses and exact points left out.
 """
 
 from __future__ import annotations
