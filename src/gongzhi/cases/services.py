@@ -788,10 +788,12 @@ def _request(
     expected_version: int | None,
 ) -> CaseRequest:
     with transaction.atomic():
-        if CaseRequest.objects.filter(case=case, kind=kind, state=RequestState.PENDING).exists():
-            raise InvalidCase(_("A request of this kind is already waiting for a decision."))
 
         def change(c: Case, now: dt.datetime, calendar: WorkingCalendar) -> Step:
+            # Under the case's lock, after its version, state and who may: of two requests
+            # sent at once, the second finds the first (not the unique constraint).
+            if CaseRequest.objects.filter(case=c, kind=kind, state=RequestState.PENDING).exists():
+                raise InvalidCase(_("A request of this kind is already waiting for a decision."))
             return Step({}, reason=reason.strip(), data={"kind": kind, "days": days})
 
         updated = _act(case, action, actor=actor, expected_version=expected_version, change=change)

@@ -25,6 +25,7 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from gongzhi.accounts.choices import MembershipRole
 from gongzhi.accounts.models import User
@@ -450,3 +451,25 @@ def test_a_photo_moves_the_case_on_and_a_closed_case_answers_conflict(world: Wor
     # The handler may not attach to a closed case either way; the state answers first.
     with pytest.raises(InvalidTransition):
         services.attach_file(closed_case, actor=world.persona("handler"), content=PNG)
+
+
+def test_a_second_request_is_refused_after_the_version_check(world: World) -> None:
+    """A request sent on an old version learns that first (409); on the current one, that a
+    request of its kind is already waiting (400), never the database's constraint."""
+    from gongzhi.cases.errors import InvalidCase, StaleVersion
+
+    officer = world.persona("street_officer")
+    case = dispatched(world)
+    case = services.sign_for_case(case, actor=officer)
+    seen = case.version
+    services.request_extension(case, actor=officer, days=2, reason="需协调", expected_version=seen)
+    with pytest.raises(StaleVersion):
+        services.request_extension(
+            case, actor=officer, days=3, reason="再延", expected_version=seen
+        )
+    case.refresh_from_db()
+    with translation.override("en"), pytest.raises(InvalidCase) as refused:
+        services.request_extension(
+            case, actor=officer, days=3, reason="再延", expected_version=case.version
+        )
+    assert refused.value.message == "A request of this kind is already waiting for a decision."
