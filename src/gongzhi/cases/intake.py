@@ -160,8 +160,10 @@ def process_queue(*, limit: int = BATCH) -> Processed:
                     retried[queued.pk] = f"{type(error).__name__}: {error}"
                     _retry(queued, retried[queued.pk], now)
                     continue
-                queued.case, queued.processed_at = case, now
-                queued.save(update_fields=["case", "processed_at"])
+                # The case holds the submission now: no second copy of the person's name
+                # and phone is kept here.
+                queued.case, queued.processed_at, queued.submission = case, now, {}
+                queued.save(update_fields=["case", "processed_at", "submission"])
                 queued_case_registered.send(sender=QueuedCase, queued=queued, case=case)
             elif queued.pk in refused:
                 _set_aside(queued, refused[queued.pk], now)

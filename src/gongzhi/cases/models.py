@@ -341,7 +341,8 @@ class QueuedCase(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    # The fields of ``services.NewCase`` as JSON (region and category by path).
+    # The fields of ``services.NewCase`` as JSON (region and category by path); emptied once
+    # the case exists (it holds them: no second copy of the person's name and phone).
     submission = models.JSONField(_("submission"))
     # Random and secret: the submitter follows the submission with it (Open311's token).
     receipt = models.CharField(_("receipt"), max_length=32, unique=True)

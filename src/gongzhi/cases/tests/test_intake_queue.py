@@ -104,6 +104,7 @@ def test_the_queued_case_is_the_case_a_direct_submission_makes(world: World) -> 
     ]
     assert {f: getattr(case, f) for f in same} == {f: getattr(direct, f) for f in same}
     assert (case.tracking_code, case.submitted_at) == (queued.tracking_code, queued.received_at)
+    assert queued.submission == {}  # the case holds it now; no second copy of personal data
     assert (
         case.due_at
         == services.prepare_case(
