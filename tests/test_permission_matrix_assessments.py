@@ -32,6 +32,7 @@ from gongzhi.demo.build import DEMO_PASSWORD
 from gongzhi.demo.testing import World, client_for
 from gongzhi.evaluation import assessments
 from gongzhi.evaluation.models import (
+    Indicator,
     IndicatorScore,
     IndicatorSystem,
     RectificationEvent,
@@ -60,7 +61,11 @@ PDF = b"%PDF-1.7\n" + b"0" * 32
 
 COVERED_VIEWS = {
     "systems",
+    "new_system",
     "system",
+    "new_indicator",
+    "edit_indicator",
+    "remove_indicator",
     "system_xlsx",
     "system_action",
     "generate_rectifications",
@@ -77,6 +82,8 @@ COVERED_OPERATIONS = {
     "create_indicator_system",
     "get_indicator_system",
     "add_indicator",
+    "update_indicator",
+    "remove_indicator",
     "activate_indicator_system",
     "compute_indicator_scores",
     "close_indicator_system",
@@ -170,6 +177,12 @@ def snapshot() -> tuple[Any, ...]:
     return (
         sorted(IndicatorSystem.objects.values_list("pk", "state", "computed_at")),
         sorted(
+            (pk, code, name, str(weight))
+            for pk, code, name, weight in Indicator.objects.values_list(
+                "pk", "code", "name", "weight"
+            )
+        ),
+        sorted(
             (str(v), str(p), e)
             for v, p, e in IndicatorScore.objects.values_list("value", "points", "entered_at")
         ),
@@ -208,8 +221,109 @@ def evidence_url(ctx: Ctx) -> str:
     return f"/evaluation/evidence/{score.evidence_file_id}/"
 
 
+def new_system_form(c: Ctx) -> dict[str, Any]:
+    return {
+        "name": "2027年度考评",
+        "kind": "annual",
+        "region": str(c.world.city.pk),
+        "first_month": "2027-01",
+        "last_month": "2027-12",
+        "subject_kind": "region",
+        "subject_level": "2",
+        "subject_unit_kind": "",
+        "description": "",
+    }
+
+
+def indicator_form(**changes: str) -> dict[str, Any]:
+    return {
+        "source": "entered",
+        "parent": "",
+        "code": "4",
+        "name": "网络安全事件",
+        "criteria": "",
+        "weight": "5",
+        "figure": "",
+        "higher_is_better": "0",
+        "rule_kind": "deduction",
+        "floor": "",
+        "target": "",
+        "steps": "",
+        "per_event": "2.5",
+        **changes,
+    }
+
+
 VIEW_ROWS = [
     Row("systems", "GET", active, lambda c: "/evaluation/systems/", everyone_but(200, USERS)),
+    Row(
+        "new system form",
+        "GET",
+        active,
+        lambda c: "/evaluation/systems/new/",
+        everyone_but(200, {"city_admin"}),
+    ),
+    Row(
+        "create a system",
+        "POST",
+        active,
+        lambda c: "/evaluation/systems/new/",
+        everyone_but(302, {"city_admin"}),
+        new_system_form,
+    ),
+    Row(
+        "add indicator form",
+        "GET",
+        draft,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/new/",
+        table(200, {"city_admin"}, set()),
+    ),
+    Row(
+        "add indicator form of an active system",
+        "GET",
+        active,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/new/",
+        table(409, {"city_admin"}, VIEWERS),
+    ),
+    Row(
+        "add an indicator",
+        "POST",
+        draft,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/new/",
+        table(302, {"city_admin"}, set()),
+        lambda c: indicator_form(),
+    ),
+    Row(
+        "edit indicator form",
+        "GET",
+        draft,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/{c.ind('3')}/edit/",
+        table(200, {"city_admin"}, set()),
+    ),
+    Row(
+        "edit an indicator",
+        "POST",
+        draft,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/{c.ind('3')}/edit/",
+        table(302, {"city_admin"}, set()),
+        lambda c: indicator_form(code="3", name="重大事件", weight="10", per_event="2"),
+    ),
+    Row(
+        "remove an indicator",
+        "POST",
+        draft,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/{c.ind('3')}/remove/",
+        table(302, {"city_admin"}, set()),
+        lambda c: {},
+    ),
+    Row(
+        "remove an indicator of an active system",
+        "POST",
+        active,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/{c.ind('3')}/remove/",
+        table(409, {"city_admin"}, VIEWERS),
+        lambda c: {},
+    ),
     Row(
         "draft system",
         "GET",
@@ -433,6 +547,21 @@ API_ROWS = [
         },
     ),
     Row(
+        "edit an indicator",
+        "PATCH",
+        draft,
+        lambda c: f"/api/v1/evaluation/systems/{c.system.pk}/indicators/{c.ind('3')}",
+        api_table(200, {"city_admin"}, set()),
+        lambda c: {"name": "重大安全事件", "rule": {"kind": "deduction", "per_event": "2"}},
+    ),
+    Row(
+        "remove an indicator",
+        "DELETE",
+        draft,
+        lambda c: f"/api/v1/evaluation/systems/{c.system.pk}/indicators/{c.ind('3')}",
+        api_table(204, {"city_admin"}, set()),
+    ),
+    Row(
         "activate",
         "POST",
         draft,
@@ -535,16 +664,16 @@ def test_api(row: Row, persona: str | None, world: World, settings: Any, tmp_pat
     url = row.url(ctx)
     client = api_client(persona)
     before = snapshot()
-    if row.method == "GET":
-        response = client.get(url)
+    if row.method in {"GET", "DELETE"}:
+        response = client.generic(row.method, url)
     else:
         body = json.dumps(row.data(ctx) if row.data else {})
-        response = client.post(url, body, content_type="application/json")
+        response = client.generic(row.method, url, body, content_type="application/json")
     expected = row.expected[persona]
     assert response.status_code == expected, (row.name, persona, response.content[:300])
     if expected >= 400:
         assert response.json()["code"] in {"not_found", "permission_denied", "not_authenticated"}
-    if row.method == "POST":
+    if row.method != "GET":
         assert (snapshot() != before) == (expected < 400), (row.name, persona)
 
 

@@ -54,7 +54,8 @@ from gongzhi.cases.views import ACTIONS
 from gongzhi.core.models import AuditEvent
 from gongzhi.demo.build import DEMO_PASSWORD
 from gongzhi.demo.testing import GRID_1, World, client_for
-from gongzhi.evaluation.forms import PublishForm, SchemeForm
+from gongzhi.evaluation.assessment_queries import FIGURES, indicators_of
+from gongzhi.evaluation.forms import IndicatorForm, PublishForm, SchemeForm, SystemForm
 from gongzhi.evaluation.models import (
     IndicatorScore,
     IndicatorSystem,
@@ -75,7 +76,9 @@ from tests.test_permission_matrix_assessments import (
     closed,
     deadline,
     draft,
+    indicator_form,
     listed,
+    new_system_form,
     submitted,
 )
 from tests.test_permission_matrix_case_views import at, duplicate, suspended, with_extension_request
@@ -300,6 +303,16 @@ def _score_form(ctx: SystemCtx, post: Any, files: Any) -> Any:
     return system_views.ScoreForm(post, files)
 
 
+def _system_form(ctx: SystemCtx, post: Any, files: Any) -> Any:
+    regions = system_views.regions_to_define(ctx.world.persona("city_admin"))
+    return SystemForm(post, regions=regions)
+
+
+def _indicator_form(ctx: SystemCtx, post: Any, files: Any) -> Any:
+    groups = [i for i in indicators_of(ctx.system) if i.is_group]
+    return IndicatorForm(post, groups=groups, figures=FIGURES)
+
+
 TARGETS = [
     Target(
         "accounts:login",
@@ -444,6 +457,49 @@ TARGETS = [
         lambda c: f"/evaluation/systems/{c.system.pk}/rectifications/",
         lambda c: {"below_percent": "60", "bottom": "1", "deadline": deadline().isoformat()},
         lambda c, post, files: system_views.GenerateForm(post),
+    ),
+    Target(
+        "evaluation:new_system",
+        "city_admin",
+        active,
+        lambda c: "/evaluation/systems/new/",
+        new_system_form,
+        _system_form,
+    ),
+    Target(
+        "evaluation:new_indicator",
+        "city_admin",
+        draft,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/new/",
+        lambda c: indicator_form(),
+        _indicator_form,
+    ),
+    Target(
+        "evaluation:edit_indicator",
+        "city_admin",
+        draft,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/{c.ind('1.1')}/edit/",
+        lambda c: indicator_form(
+            source="computed",
+            parent=str(c.ind("1")),
+            code="1.1",
+            name="响应率",
+            weight="20",
+            figure="response_rate",
+            higher_is_better="1",
+            rule_kind="linear",
+            floor="0.40",
+            target="0.95",
+            per_event="",
+        ),
+        _indicator_form,
+    ),
+    Target(
+        "evaluation:remove_indicator",
+        "city_admin",
+        draft,
+        lambda c: f"/evaluation/systems/{c.system.pk}/indicators/{c.ind('3')}/remove/",
+        lambda c: {},
     ),
     Target(
         "evaluation:system_action",

@@ -68,6 +68,8 @@ from gongzhi.territory.models import Region, Unit
 # Audit actions (core.AuditEvent) of systems and scores.
 SYSTEM_CREATED = "indicator_system.created"
 INDICATOR_ADDED = "indicator_system.indicator_added"
+INDICATOR_UPDATED = "indicator_system.indicator_updated"
+INDICATOR_REMOVED = "indicator_system.indicator_removed"
 SYSTEM_ACTIVATED = "indicator_system.activated"
 SYSTEM_COMPUTED = "indicator_system.computed"
 SYSTEM_CLOSED = "indicator_system.closed"
@@ -248,23 +250,21 @@ def create_system(
     return system
 
 
-def add_indicator(
+def _indicator_fields(
     system: IndicatorSystem,
     *,
-    actor: AnyUser,
     code: str,
     name: str,
     weight: Any,
     source: str,
-    figure: str = "",
-    rule: dict[str, Any] | None = None,
-    higher_is_better: bool = True,
-    parent: Indicator | None = None,
-    criteria: str = "",
-) -> Indicator:
-    """Add an indicator (or a group of indicators) to a draft system."""
-    if not policies.can_manage_system(actor, system):
-        raise PermissionDenied(_("You may not manage this indicator system."))
+    figure: str,
+    rule: dict[str, Any] | None,
+    higher_is_better: bool,
+    parent: Indicator | None,
+    criteria: str,
+) -> dict[str, Any]:
+    """The checked fields of an indicator, as stored; shared by adding and editing so that
+    both refuse the same things with the same messages."""
     code = _text(code, "code", 20)
     name = _text(name, "name", 200)
     criteria = _text(criteria, "criteria", 4000, required=False)
@@ -290,41 +290,162 @@ def add_indicator(
         stored_rule = rule_as_json(parsed)
     if parent is not None and (parent.system_id != system.pk or not parent.is_group):
         raise InvalidInput(_("The group must be a group of this system."), field="parent")
+    return {
+        "code": code,
+        "name": name,
+        "criteria": criteria,
+        "weight": points,
+        "source": source,
+        "figure": figure,
+        "rule": stored_rule,
+        "higher_is_better": higher_is_better,
+        "parent": parent,
+    }
+
+
+def _audited(fields: dict[str, Any]) -> dict[str, Any]:
+    """An indicator's fields as an audit event keeps them (as ``add_indicator`` always has)."""
+    parent = fields["parent"]
+    return {
+        "code": fields["code"],
+        "name": fields["name"],
+        "weight": str(fields["weight"]),
+        "source": fields["source"],
+        "figure": fields["figure"],
+        "rule": fields["rule"],
+        "higher_is_better": fields["higher_is_better"],
+        "parent": parent.code if parent else None,
+    }
+
+
+def _current_fields(indicator: Indicator) -> dict[str, Any]:
+    return {
+        "code": indicator.code,
+        "name": indicator.name,
+        "criteria": indicator.criteria,
+        "weight": indicator.weight,
+        "source": indicator.source,
+        "figure": indicator.figure,
+        "rule": indicator.rule,
+        "higher_is_better": indicator.higher_is_better,
+        "parent": indicator.parent,
+    }
+
+
+def add_indicator(
+    system: IndicatorSystem,
+    *,
+    actor: AnyUser,
+    code: str,
+    name: str,
+    weight: Any,
+    source: str,
+    figure: str = "",
+    rule: dict[str, Any] | None = None,
+    higher_is_better: bool = True,
+    parent: Indicator | None = None,
+    criteria: str = "",
+) -> Indicator:
+    """Add an indicator (or a group of indicators) to a draft system."""
+    if not policies.can_manage_system(actor, system):
+        raise PermissionDenied(_("You may not manage this indicator system."))
+    fields = _indicator_fields(
+        system,
+        code=code,
+        name=name,
+        weight=weight,
+        source=source,
+        figure=figure,
+        rule=rule,
+        higher_is_better=higher_is_better,
+        parent=parent,
+        criteria=criteria,
+    )
     with transaction.atomic():
         locked = _locked_system(system, SystemAction.ACTIVATE)  # drafts only
-        if locked.indicators.filter(code=code).exists():
+        if locked.indicators.filter(code=fields["code"]).exists():
             raise Conflict(
                 _("This system has an indicator with that code already."), code="duplicate_code"
             )
         indicator = Indicator.objects.create(
-            system=locked,
-            parent=parent,
-            code=code,
-            name=name,
-            criteria=criteria,
-            position=locked.indicators.count() + 1,
-            weight=points,
-            source=source,
-            figure=figure,
-            rule=stored_rule,
-            higher_is_better=higher_is_better,
+            system=locked, position=locked.indicators.count() + 1, **fields
         )
-        _audit_system(
-            locked,
-            INDICATOR_ADDED,
-            actor,
-            {
-                "code": code,
-                "name": name,
-                "weight": str(points),
-                "source": source,
-                "figure": figure,
-                "rule": stored_rule,
-                "higher_is_better": higher_is_better,
-                "parent": parent.code if parent else None,
-            },
-        )
+        _audit_system(locked, INDICATOR_ADDED, actor, _audited(fields))
     return indicator
+
+
+def update_indicator(
+    indicator: Indicator,
+    *,
+    actor: AnyUser,
+    code: str,
+    name: str,
+    weight: Any,
+    source: str,
+    figure: str = "",
+    rule: dict[str, Any] | None = None,
+    higher_is_better: bool = True,
+    parent: Indicator | None = None,
+    criteria: str = "",
+) -> Indicator:
+    """Replace an indicator's fields while its system is a draft, under the checks of
+    ``add_indicator``; a group that holds indicators stays a group. The audit event keeps the
+    earlier fields in ``data.previous``."""
+    system = indicator.system
+    if not policies.can_manage_system(actor, system):
+        raise PermissionDenied(_("You may not manage this indicator system."))
+    if parent is not None and parent.pk == indicator.pk:
+        raise InvalidInput(_("The group must be a group of this system."), field="parent")
+    fields = _indicator_fields(
+        system,
+        code=code,
+        name=name,
+        weight=weight,
+        source=source,
+        figure=figure,
+        rule=rule,
+        higher_is_better=higher_is_better,
+        parent=parent,
+        criteria=criteria,
+    )
+    with transaction.atomic():
+        locked = _locked_system(system, SystemAction.ACTIVATE)  # drafts only
+        current = Indicator.objects.select_for_update().get(pk=indicator.pk)
+        previous = _audited(_current_fields(current))
+        if locked.indicators.filter(code=fields["code"]).exclude(pk=current.pk).exists():
+            raise Conflict(
+                _("This system has an indicator with that code already."), code="duplicate_code"
+            )
+        if fields["source"] != IndicatorSource.GROUP and current.children.exists():
+            raise Conflict(
+                _("The group %(code)s holds indicators: it stays a group.")
+                % {"code": current.code},
+                code="group_not_empty",
+            )
+        for key, value in fields.items():
+            setattr(current, key, value)
+        current.save()
+        _audit_system(locked, INDICATOR_UPDATED, actor, {**_audited(fields), "previous": previous})
+    return current
+
+
+def remove_indicator(indicator: Indicator, *, actor: AnyUser) -> None:
+    """Remove an indicator from a draft system; a group is removed only once it is empty."""
+    system = indicator.system
+    if not policies.can_manage_system(actor, system):
+        raise PermissionDenied(_("You may not manage this indicator system."))
+    with transaction.atomic():
+        locked = _locked_system(system, SystemAction.ACTIVATE)  # drafts only
+        current = Indicator.objects.select_for_update().get(pk=indicator.pk)
+        if current.children.exists():
+            raise Conflict(
+                _("The group %(code)s holds indicators: remove or move them out of it first.")
+                % {"code": current.code},
+                code="group_not_empty",
+            )
+        removed = _audited(_current_fields(current))
+        current.delete()
+        _audit_system(locked, INDICATOR_REMOVED, actor, removed)
 
 
 def _check_structure(system: IndicatorSystem) -> None:

@@ -31,6 +31,22 @@ from gongzhi.evaluation.views import systems  # noqa: E402
 
 urlpatterns += [
     path("systems/", systems.system_list, name="systems"),
+    path("systems/new/", systems.new_system, name="new_system"),
+    path(
+        "systems/<int:system_id>/indicators/new/",
+        systems.new_indicator,
+        name="new_indicator",
+    ),
+    path(
+        "systems/<int:system_id>/indicators/<int:indicator_id>/edit/",
+        systems.edit_indicator,
+        name="edit_indicator",
+    ),
+    path(
+        "systems/<int:system_id>/indicators/<int:indicator_id>/remove/",
+        systems.remove_indicator,
+        name="remove_indicator",
+    ),
     path("systems/<int:system_id>/", systems.system_detail, name="system"),
     path(
         "systems/<int:system_id>/rectifications/",

@@ -172,6 +172,21 @@ class IndicatorIn(Schema):
     criteria: str = Field(default="", max_length=4000)
 
 
+class IndicatorPatch(Schema):
+    """The fields to change; those left out keep their value (``parent_id: null`` takes the
+    indicator out of its group)."""
+
+    code: str | None = Field(default=None, max_length=20)
+    name: str | None = Field(default=None, max_length=200)
+    weight: Decimal | None = None
+    source: Literal["computed", "entered", "group"] | None = None
+    figure: str | None = None
+    rule: dict[str, Any] | None = None
+    higher_is_better: bool | None = None
+    parent_id: int | None = None
+    criteria: str | None = Field(default=None, max_length=4000)
+
+
 class ScoreIn(Schema):
     indicator_id: int
     value: Decimal
@@ -369,6 +384,59 @@ def add_indicator(request: HttpRequest, system_id: int, body: IndicatorIn) -> St
         criteria=body.criteria,
     )
     return Status(201, _indicator(indicator))
+
+
+def _system_indicator(request: HttpRequest, system_id: int, indicator_id: int) -> Indicator:
+    system = policies.access_system(request.user, system_id, action="manage")
+    indicator = system.indicators.filter(pk=indicator_id).first()
+    if indicator is None:
+        raise NotFound(_("No such indicator."))
+    return indicator
+
+
+def _patched_parent(indicator: Indicator, body: IndicatorPatch) -> Indicator | None:
+    if "parent_id" not in body.model_fields_set:
+        return indicator.parent
+    if body.parent_id is None:
+        return None
+    parent = indicator.system.indicators.filter(pk=body.parent_id).first()
+    if parent is None:
+        raise NotFound(_("No such indicator."))
+    return parent
+
+
+@router.patch("/evaluation/systems/{system_id}/indicators/{indicator_id}", response=IndicatorOut)
+def update_indicator(
+    request: HttpRequest, system_id: int, indicator_id: int, body: IndicatorPatch
+) -> IndicatorOut:
+    indicator = _system_indicator(request, system_id, indicator_id)
+    sent = body.model_fields_set
+
+    def pick(name: str) -> Any:
+        value = getattr(body, name)
+        return value if name in sent and value is not None else getattr(indicator, name)
+
+    indicator = assessments.update_indicator(
+        indicator,
+        actor=request.user,
+        code=pick("code"),
+        name=pick("name"),
+        weight=pick("weight"),
+        source=pick("source"),
+        figure=pick("figure"),
+        rule=pick("rule"),
+        higher_is_better=pick("higher_is_better"),
+        parent=_patched_parent(indicator, body),
+        criteria=pick("criteria"),
+    )
+    return _indicator(indicator)
+
+
+@router.delete("/evaluation/systems/{system_id}/indicators/{indicator_id}", response={204: None})
+def remove_indicator(request: HttpRequest, system_id: int, indicator_id: int) -> Status[None]:
+    indicator = _system_indicator(request, system_id, indicator_id)
+    assessments.remove_indicator(indicator, actor=request.user)
+    return Status(204, None)
 
 
 @router.post("/evaluation/systems/{system_id}/activate", response=SystemDetailOut)

@@ -17,13 +17,27 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.choices import Capability
-from gongzhi.accounts.queries import units_with
-from gongzhi.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from gongzhi.accounts.queries import AnyUser, scope_of, units_with
+from gongzhi.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from gongzhi.evaluation import assessment_policies as policies
 from gongzhi.evaluation import assessment_queries as queries
 from gongzhi.evaluation import assessments
-from gongzhi.evaluation.models import RECTIFICATION_STATE_LABELS, IndicatorSource
+from gongzhi.evaluation.forms import IndicatorForm, SystemForm
+from gongzhi.evaluation.models import (
+    RECTIFICATION_STATE_LABELS,
+    Indicator,
+    IndicatorSource,
+    IndicatorSystem,
+)
 from gongzhi.evaluation.workflow import SystemAction, SystemState, system_allows
+from gongzhi.territory.choices import RegionLevel
+from gongzhi.territory.models import Region
 
 MAX_UPLOAD = assessments.MAX_EVIDENCE_BYTES
 
@@ -127,7 +141,64 @@ def _require_user(request: HttpRequest) -> None:
 def system_list(request: HttpRequest) -> HttpResponse:
     _require_user(request)
     systems = policies.systems_visible_to(request.user).order_by("-first_month", "name")
-    return render(request, "evaluation/system_list.html", {"systems": systems[:200]})
+    return render(
+        request,
+        "evaluation/system_list.html",
+        {"systems": systems[:200], "can_create": bool(regions_to_define(request.user))},
+    )
+
+
+def regions_to_define(user: AnyUser) -> list[Region]:
+    """The regions the person may define indicator systems for (above the grid, whose
+    subjects would be nothing), top first."""
+    scope = scope_of(user, Capability.MANAGE_EVALUATION)
+    if scope.is_empty:
+        return []
+    return list(
+        Region.objects.filter(scope.q("path"), level__lt=RegionLevel.GRID)
+        .defer("boundary")
+        .order_by("path")
+    )
+
+
+def new_system(request: HttpRequest) -> HttpResponse:
+    """Define a draft indicator system; the region comes from the person's own list, so one
+    outside it is a form error, never a lookup."""
+    _require_user(request)
+    regions = regions_to_define(request.user)
+    if not regions:
+        raise PermissionDenied(_("You may not define indicator systems."))
+    initial = {"kind": "annual", "subject_kind": "region", "region": regions[0].pk}
+    form = SystemForm(request.POST or None, regions=regions, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        region = next((r for r in regions if r.pk == data["region"]), None)
+        if region is None:
+            form.add_error("region", _("Choose a region in the list."))
+        else:
+            try:
+                system = assessments.create_system(
+                    region,
+                    actor=request.user,
+                    name=data["name"],
+                    kind=data["kind"],
+                    period=data["period"],
+                    subject_kind=data["subject_kind"],
+                    subject_level=data["subject_level"],
+                    subject_unit_kind=data["subject_unit_kind"],
+                    description=data["description"],
+                )
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                messages.success(request, _("Indicator system created. Add its indicators."))
+                return redirect("evaluation:system", system_id=system.pk)
+    return render(
+        request,
+        "evaluation/system_form.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 def system_detail(request: HttpRequest, system_id: int) -> HttpResponse:
@@ -146,6 +217,7 @@ def system_detail(request: HttpRequest, system_id: int) -> HttpResponse:
             "rows": queries.results(system, visible),
             "subject_count": system.assessments.count(),
             "can_manage": can_manage,
+            "can_edit": can_manage and system.state == SystemState.DRAFT,
             "missing": queries.missing_entries(system) if can_manage else None,
             "can_activate": can_manage and system_allows(system.state, SystemAction.ACTIVATE),
             "can_compute": can_manage and system_allows(system.state, SystemAction.COMPUTE),
@@ -178,6 +250,122 @@ def system_action(request: HttpRequest, system_id: int, action: str) -> HttpResp
         messages.error(request, error.message)
     else:
         messages.success(request, str(done))
+    return redirect("evaluation:system", system_id=system.pk)
+
+
+# --- indicators of a draft system ---------------------------------------------------------------
+
+
+def _draft_system(request: HttpRequest, system_id: int) -> IndicatorSystem:
+    """A system the person manages; its indicators change only while it is a draft."""
+    system = policies.access_system(request.user, system_id, action="manage")
+    if system.state != SystemState.DRAFT:
+        raise Conflict(
+            _("Indicators change only while the indicator system is a draft."),
+            code="wrong_state",
+        )
+    return system
+
+
+def _indicator_form(
+    request: HttpRequest, system: IndicatorSystem, initial: dict[str, Any] | None = None
+) -> IndicatorForm:
+    groups = [i for i in queries.indicators_of(system) if i.is_group]
+    return IndicatorForm(
+        request.POST or None, groups=groups, figures=queries.FIGURES, initial=initial
+    )
+
+
+def _indicator_fields(system: IndicatorSystem, form: IndicatorForm) -> dict[str, Any]:
+    data = form.cleaned_data
+    parent = None
+    if data["parent"] is not None:
+        parent = system.indicators.filter(pk=data["parent"]).first()
+        if parent is None:
+            raise InvalidInput(_("The group must be a group of this system."), field="parent")
+    return {
+        "code": data["code"],
+        "name": data["name"],
+        "weight": data["weight"],
+        "source": data["source"],
+        "figure": data["figure"],
+        "rule": form.rule(),
+        "higher_is_better": data["higher_is_better"],
+        "parent": parent,
+        "criteria": data["criteria"],
+    }
+
+
+def _show_indicator_error(form: IndicatorForm, error: DomainError) -> None:
+    """The rule's problems belong to the rule's fields, shown by the rule kind."""
+    if error.details.get("field") == "rule":
+        form.add_error("rule_kind", error.message)
+    else:
+        _show_error(form, error)
+
+
+def _render_indicator_form(
+    request: HttpRequest,
+    system: IndicatorSystem,
+    form: IndicatorForm,
+    indicator: Indicator | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "evaluation/indicator_form.html",
+        {"system": system, "form": form, "indicator": indicator},
+        status=400 if form.errors else 200,
+    )
+
+
+def new_indicator(request: HttpRequest, system_id: int) -> HttpResponse:
+    system = _draft_system(request, system_id)
+    form = _indicator_form(request, system, initial={"source": "entered", "higher_is_better": "1"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessments.add_indicator(system, actor=request.user, **_indicator_fields(system, form))
+        except DomainError as error:
+            _show_indicator_error(form, error)
+        else:
+            messages.success(request, _("Indicator added."))
+            return redirect("evaluation:system", system_id=system.pk)
+    return _render_indicator_form(request, system, form)
+
+
+def _indicator_of(system: IndicatorSystem, indicator_id: int) -> Indicator:
+    indicator = system.indicators.filter(pk=indicator_id).first()
+    if indicator is None:
+        raise NotFound(_("No such indicator."))
+    return indicator
+
+
+def edit_indicator(request: HttpRequest, system_id: int, indicator_id: int) -> HttpResponse:
+    system = _draft_system(request, system_id)
+    indicator = _indicator_of(system, indicator_id)
+    form = _indicator_form(request, system, initial=IndicatorForm.initial_for(indicator))
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessments.update_indicator(
+                indicator, actor=request.user, **_indicator_fields(system, form)
+            )
+        except DomainError as error:
+            _show_indicator_error(form, error)
+        else:
+            messages.success(request, _("Indicator saved."))
+            return redirect("evaluation:system", system_id=system.pk)
+    return _render_indicator_form(request, system, form, indicator)
+
+
+@require_POST
+def remove_indicator(request: HttpRequest, system_id: int, indicator_id: int) -> HttpResponse:
+    system = _draft_system(request, system_id)
+    indicator = _indicator_of(system, indicator_id)
+    try:
+        assessments.remove_indicator(indicator, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Indicator %(code)s removed.") % {"code": indicator.code})
     return redirect("evaluation:system", system_id=system.pk)
 
 
