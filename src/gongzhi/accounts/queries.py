@@ -33,6 +33,8 @@ def active_memberships(user: AnyUser) -> list[Membership]:
         cached = list(
             Membership.objects.filter(user=user, is_active=True)
             .select_related("unit", "region")
+            # A district's outline runs to hundreds of kilobytes; scopes need only its path.
+            .defer("region__boundary")
             .order_by("region__path", "role")
         )
         setattr(user, _CACHE, cached)

@@ -5,11 +5,15 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import authenticate
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from gongzhi.accounts.auth import find_valid_key, hash_secret, split_key
+from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.models import ApiKey, User
+from gongzhi.accounts.queries import active_memberships, scope_of
 from gongzhi.accounts.services import issue_api_key, issue_personal_token, revoke_api_key
 from gongzhi.demo.build import DEMO_PASSWORD
 from gongzhi.demo.testing import World
@@ -113,3 +117,16 @@ def test_integration_key_can_ask_who_it_is_but_not_use_staff_endpoints(world: Wo
     # The X-Api-Key header works the same way.
     assert Client(headers={"X-Api-Key": issued.token}).get("/api/v1/me").status_code == 200
     assert ApiKey.objects.get(pk=issued.key.pk).last_used_at is not None
+
+
+def test_memberships_are_read_without_their_regions_outlines(world: World):
+    """Scopes need a region's path; its outline (large for a real district) stays unread."""
+    person = world.persona("dispatcher")
+    with CaptureQueriesContext(connection) as queries:
+        memberships = active_memberships(person)
+    assert len(queries) == 1
+    assert "boundary" not in queries[0]["sql"]
+    assert "path" in queries[0]["sql"]
+    expected = world.membership_of("dispatcher").region.path
+    assert [m.region.path for m in memberships] == [expected]
+    assert scope_of(person, Capability.DISPATCH_CASES).paths == (expected,)
