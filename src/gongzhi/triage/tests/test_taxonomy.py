@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.linear_model import RidgeClassifier  # type: ignore[import-untyped]
 
 from gongzhi.triage.estimator import (
@@ -74,6 +76,18 @@ def test_name_hits_count_a_name_once_per_text_and_never_across_texts():
     assert cols.tolist() == [0, 1, 2, 0]  # "公交车" + "车站" across the NUL is not "交车站"
     rows, cols = name_hits(["没有"], ["公交"])
     assert rows.tolist() == cols.tolist() == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(st.text(alphabet="公交车站路灯", max_size=12), min_size=1, max_size=4),
+    names=st.lists(st.text(alphabet="公交车站路灯", min_size=2, max_size=3), max_size=6),
+)
+def test_name_hits_finds_exactly_the_names_each_text_contains(texts, names):
+    """The two-character prefilter skips no name that a text holds (brute force agrees)."""
+    rows, cols = name_hits(texts, names)
+    expected = sorted((r, j) for r, t in enumerate(texts) for j, n in enumerate(names) if n in t)
+    assert list(zip(rows.tolist(), cols.tolist(), strict=True)) == expected
 
 
 def test_taxonomy_block_values_are_log_counts_of_first_levels_scaled_to_unit_length():
