@@ -268,7 +268,7 @@ def _indicator_fields(
     code = _text(code, "code", 20)
     name = _text(name, "name", 200)
     criteria = _text(criteria, "criteria", 4000, required=False)
-    points = bounded_number("weight", weight, Decimal("0.01"), MAX_WEIGHT)
+    points = bounded_number("weight", weight, Decimal("0.01"), MAX_WEIGHT, places=2)
     if source not in IndicatorSource.values:
         raise InvalidInput(_("Choose where the indicator's value comes from."), field="source")
     stored_rule: dict[str, Any] = {}
@@ -627,7 +627,7 @@ def enter_score(
         raise PermissionDenied(_("You may not score this subject."))
     if indicator.system_id != assessment.system_id or indicator.source != IndicatorSource.ENTERED:
         raise InvalidInput(_("Only indicators entered by assessors can be scored by hand."))
-    number = bounded_number("value", value, -MAX_VALUE, MAX_VALUE)
+    number = bounded_number("value", value, -MAX_VALUE, MAX_VALUE, places=4)
     rule = parse_rule(
         indicator.rule, weight=indicator.weight, higher_is_better=indicator.higher_is_better
     )

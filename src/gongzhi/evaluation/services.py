@@ -26,8 +26,12 @@ from gongzhi.territory.models import Region, Unit
 from gongzhi.territory.policies import acting_role
 
 
-def bounded_number(name: str, value: Any, low: Decimal, high: Decimal) -> Decimal:
-    """``value`` as a Decimal within [low, high], or a clear ``InvalidInput`` naming ``name``."""
+def bounded_number(
+    name: str, value: Any, low: Decimal, high: Decimal, *, places: int | None = None
+) -> Decimal:
+    """``value`` as a Decimal within [low, high], with at most ``places`` decimal places
+    (the places its column keeps: nothing is rounded silently), or a clear ``InvalidInput``
+    naming ``name``."""
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError, TypeError):
@@ -38,6 +42,15 @@ def bounded_number(name: str, value: Any, low: Decimal, high: Decimal) -> Decima
             % {"name": name, "low": low, "high": high},
             field=name,
         )
+    if places is not None and number != number.quantize(Decimal(1).scaleb(-places)):
+        if places == 0:
+            message = _("%(name)s must be a whole number.") % {"name": name}
+        else:
+            message = _("%(name)s takes at most %(places)s decimal places.") % {
+                "name": name,
+                "places": places,
+            }
+        raise InvalidInput(message, field=name)
     return number
 
 
@@ -55,11 +68,11 @@ def set_score_scheme(region: Region, *, actor: AnyUser, **values: Any) -> ScoreS
     hundred, one = Decimal(100), Decimal(1)
     for name, value in values.items():
         if name in ("list_size", "min_cases"):
-            merged[name] = int(bounded_number(name, value, Decimal(0), Decimal(1000)))
+            merged[name] = int(bounded_number(name, value, Decimal(0), Decimal(1000), places=0))
         elif name.endswith("_value"):
-            merged[name] = bounded_number(name, value, Decimal(0), one)
+            merged[name] = bounded_number(name, value, Decimal(0), one, places=2)
         else:
-            merged[name] = bounded_number(name, value, Decimal(0), hundred)
+            merged[name] = bounded_number(name, value, Decimal(0), hundred, places=2)
     if merged["response_weight"] + merged["resolution_weight"] + merged["satisfaction_weight"] <= 0:
         raise InvalidInput(_("At least one weight must be above zero."))
     if not merged["grade_a"] >= merged["grade_b"] >= merged["grade_c"] >= merged["grade_d"]:

@@ -98,6 +98,19 @@ def test_entering_a_score(world: World):
         "message": "Count the events: a whole number, 0 or more.",
         "details": {"field": "value"},
     }
+    finer = post(
+        client,
+        url,
+        {"indicator_id": indicator(system, "2").pk, "value": "0.96251", "evidence": "x"},
+    )
+    assert (finer.status_code, finer.json()) == (
+        400,
+        {
+            "code": "invalid_input",
+            "message": "value takes at most 4 decimal places.",
+            "details": {"field": "value"},
+        },
+    )
     ok = post(
         client,
         url,

@@ -161,6 +161,13 @@ def test_an_indicator_moves_out_of_its_group_and_the_structure_check_sees_it(wor
             "below it.",
         ),
         ("1.1", {"weight": "0"}, InvalidInput, "invalid_input", None),
+        (
+            "1.1",
+            {"weight": "12.345"},
+            InvalidInput,
+            "invalid_input",
+            "weight takes at most 2 decimal places.",
+        ),
         ("2", {"name": " "}, InvalidInput, "invalid_input", "Fill in name."),
     ],
 )
