@@ -3,12 +3,17 @@
 A transition is (state, action) -> new state. Actions that keep the state (supervise,
 request an extension ...) are listed too, so that the table says in which states each
 action is allowed at all. ``tests/test_workflow.py`` checks the table exhaustively and that
-``docs/domain/case-lifecycle.md`` (rendered from it) is up to date.
+``docs/domain/case-lifecycle.md`` (rendered from it) is up to date. ``core/lifecycle.py``
+answers the questions asked of the table (next state, allowed actions, the diagram).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+# Raised by next_state; callers catch it from here.
+from gongzhi.core.lifecycle import IllegalTransition as IllegalTransition
+from gongzhi.core.lifecycle import Lifecycle
 
 
 class State(StrEnum):
@@ -107,39 +112,13 @@ for _state in (S.DISPATCHED, S.IN_PROGRESS):
     TRANSITIONS[(_state, A.ADD_ASSISTING_UNIT)] = _state
 
 
-class IllegalTransition(ValueError):
-    def __init__(self, state: str, action: str) -> None:
-        super().__init__(f"{action} is not allowed in state {state}")
-        self.state = state
-        self.action = action
-
-
-def next_state(state: str, action: str) -> State:
-    try:
-        return TRANSITIONS[(State(state), Action(action))]
-    except (KeyError, ValueError):
-        raise IllegalTransition(state, action) from None
-
-
-def allowed_actions(state: str) -> list[Action]:
-    return [action for (from_state, action) in TRANSITIONS if from_state == state]
+LIFECYCLE = Lifecycle(
+    State, Action, TRANSITIONS, initial=S.SUBMITTED, final=(S.REJECTED, S.CLOSED, S.MERGED)
+)
+next_state = LIFECYCLE.next_state
+allowed_actions = LIFECYCLE.allowed_actions
+mermaid = LIFECYCLE.mermaid  # the state diagram in docs/domain/
 
 
 def is_open(state: str) -> bool:
     return State(state) in OPEN_STATES
-
-
-def mermaid() -> str:
-    """The state diagram, for docs/domain/ (actions that keep the state are listed apart)."""
-    lines = ["stateDiagram-v2", f"    [*] --> {State.SUBMITTED.value}"]
-    loops: dict[State, list[str]] = {}
-    for (source, action), target in TRANSITIONS.items():
-        if source == target:
-            loops.setdefault(source, []).append(action.value)
-        else:
-            lines.append(f"    {source.value} --> {target.value}: {action.value}")
-    for state in (S.REJECTED, S.CLOSED, S.MERGED):
-        lines.append(f"    {state.value} --> [*]")
-    for state, actions in sorted(loops.items()):
-        lines.append(f"    note right of {state.value}: {', '.join(sorted(actions))}")
-    return "\n".join(lines) + "\n"

@@ -2,12 +2,16 @@
 
 A transition is (state, action) -> new state. ``tests/test_assessment_workflow.py`` checks
 both tables exhaustively and that the diagrams in docs/evaluation-systems.md (rendered from
-them) are up to date.
+them) are up to date. ``core/lifecycle.py`` answers the questions asked of the tables.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+# Raised by next_state; callers catch it from here.
+from gongzhi.core.lifecycle import IllegalTransition as IllegalTransition
+from gongzhi.core.lifecycle import Lifecycle
 
 
 class SystemState(StrEnum):
@@ -66,58 +70,18 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
 }
 
 
-class IllegalTransition(ValueError):
-    def __init__(self, state: str, action: str) -> None:
-        super().__init__(f"{action} is not allowed in state {state}")
-        self.state = state
-        self.action = action
-
-
-def next_state(state: str, action: str) -> State:
-    try:
-        return TRANSITIONS[(State(state), Action(action))]
-    except (KeyError, ValueError):
-        raise IllegalTransition(state, action) from None
-
-
-def allowed_actions(state: str) -> list[Action]:
-    return [action for (source, action) in TRANSITIONS if source == state]
-
-
-def next_system_state(state: str, action: str) -> SystemState:
-    try:
-        return SYSTEM_TRANSITIONS[(SystemState(state), SystemAction(action))]
-    except (KeyError, ValueError):
-        raise IllegalTransition(state, action) from None
-
-
-def system_allows(state: str, action: str) -> bool:
-    try:
-        next_system_state(state, action)
-    except IllegalTransition:
-        return False
-    return True
-
-
-def mermaid() -> str:
-    """The rectification lifecycle as a state diagram."""
-    lines = ["stateDiagram-v2", f"    [*] --> {INITIAL.value}: {Action.CREATE.value}"]
-    for (source, action), target in TRANSITIONS.items():
-        lines.append(f"    {source.value} --> {target.value}: {action.value}")
-    for state in sorted(CLOSED_STATES):
-        lines.append(f"    {state.value} --> [*]")
-    return "\n".join(lines) + "\n"
-
-
-def system_mermaid() -> str:
-    """The indicator system's lifecycle (actions that keep the state in notes)."""
-    lines = ["stateDiagram-v2", f"    [*] --> {SystemState.DRAFT.value}"]
-    loops: dict[SystemState, list[str]] = {}
-    for (source, action), target in SYSTEM_TRANSITIONS.items():
-        if source == target:
-            loops.setdefault(source, []).append(action.value)
-        else:
-            lines.append(f"    {source.value} --> {target.value}: {action.value}")
-    for state, actions in loops.items():
-        lines.append(f"    note right of {state.value}: {', '.join(actions)}")
-    return "\n".join(lines) + "\n"
+SYSTEM = Lifecycle(SystemState, SystemAction, SYSTEM_TRANSITIONS, initial=SystemState.DRAFT)
+RECTIFICATION = Lifecycle(
+    State,
+    Action,
+    TRANSITIONS,
+    initial=INITIAL,
+    final=tuple(sorted(CLOSED_STATES)),
+    created_by=Action.CREATE,
+)
+next_state = RECTIFICATION.next_state
+allowed_actions = RECTIFICATION.allowed_actions
+mermaid = RECTIFICATION.mermaid
+next_system_state = SYSTEM.next_state
+system_allows = SYSTEM.allows
+system_mermaid = SYSTEM.mermaid
