@@ -133,6 +133,23 @@ RULE_KINDS = [
 ]
 
 
+# An indicator, not a group: it has a rule.
+RULED = f"source={IndicatorSource.COMPUTED.value},{IndicatorSource.ENTERED.value}"
+
+# Which fields apply to which choices, for the page to show only those (app.js,
+# ``data-show-when``); the service checks every field whatever the page showed.
+SHOW_WHEN = {
+    "parent": RULED,
+    "figure": f"source={IndicatorSource.COMPUTED.value}",
+    "higher_is_better": RULED,
+    "rule_kind": RULED,
+    "floor": f"{RULED};rule_kind=linear",
+    "target": f"{RULED};rule_kind=linear",
+    "steps": f"{RULED};rule_kind=thresholds",
+    "per_event": f"{RULED};rule_kind=deduction",
+}
+
+
 class IndicatorForm(forms.Form):
     """The fields of ``assessments.add_indicator`` / ``update_indicator``, with the scoring
     rule in plain fields instead of JSON; the service checks them all."""
@@ -159,6 +176,8 @@ class IndicatorForm(forms.Form):
         label=_("Better is"),
         choices=[("1", _("Higher")), ("0", _("Lower"))],
         coerce=lambda v: v == "1",
+        required=False,  # not sent for a group, which has no direction
+        empty_value=True,  # type: ignore[arg-type]  # stubs say str; Django takes any value
     )
     rule_kind = forms.ChoiceField(
         label=_("Scoring rule"), choices=[("", "—"), *RULE_KINDS], required=False
@@ -184,6 +203,8 @@ class IndicatorForm(forms.Form):
         parent.choices = [("", "—"), *((g.pk, f"{g.code} {g.name}") for g in groups)]
         figure = cast(forms.ChoiceField, self.fields["figure"])
         figure.choices = [("", "—"), *figures.items()]
+        for name, condition in SHOW_WHEN.items():
+            self.fields[name].widget.attrs["data-show-when"] = condition
 
     def rule(self) -> dict[str, Any]:
         """The rule as ``scoring.parse_rule`` reads it; what is wrong it reports."""

@@ -215,7 +215,10 @@ def system_detail(request: HttpRequest, system_id: int) -> HttpResponse:
             "leaves": [i for i in indicators if not i.is_group],
             "groups": [i for i in indicators if i.is_group],
             "rows": queries.results(system, visible),
-            "subject_count": system.assessments.count(),
+            # A draft has no assessments yet: those it would start with, as things are now.
+            "subject_count": len(queries.subjects_of(system))
+            if system.state == SystemState.DRAFT
+            else system.assessments.count(),
             "can_manage": can_manage,
             "can_edit": can_manage and system.state == SystemState.DRAFT,
             "missing": queries.missing_entries(system) if can_manage else None,

@@ -6,3 +6,35 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// Fields that matter only for some choices of other fields:
+//   <select name="figure" data-show-when="source=computed;rule_kind=linear,thresholds">
+// shows the field (its label) only while every named field has one of the values listed,
+// and disables it otherwise, so that what is hidden is not sent. Without JavaScript every
+// field shows and the server checks them all the same.
+function applyShowWhen(form) {
+  form.querySelectorAll("[data-show-when]").forEach(function (control) {
+    var show = control.dataset.showWhen.split(";").every(function (clause) {
+      var parts = clause.split("=");
+      var other = form.elements[parts[0]];
+      return Boolean(other) && !other.disabled && parts[1].split(",").indexOf(other.value) !== -1;
+    });
+    (control.closest("label") || control).hidden = !show;
+    control.disabled = !show;
+  });
+}
+
+document.addEventListener("change", function (event) {
+  var form = event.target.form;
+  if (form && form.querySelector("[data-show-when]")) {
+    applyShowWhen(form);
+  }
+});
+
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("form").forEach(function (form) {
+    if (form.querySelector("[data-show-when]")) {
+      applyShowWhen(form);
+    }
+  });
+});
