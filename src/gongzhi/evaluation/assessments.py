@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -52,7 +53,7 @@ from gongzhi.evaluation.scoring import (
     positions,
     rule_as_json,
 )
-from gongzhi.evaluation.services import bounded_number
+from gongzhi.evaluation.services import bounded_number, field_label
 from gongzhi.evaluation.tallies import refresh_tallies
 from gongzhi.evaluation.workflow import (
     Action,
@@ -106,13 +107,15 @@ RULE_MESSAGES = {
 
 def _text(value: str, name: str, limit: int, *, required: bool = True) -> str:
     text = (value or "").strip()
+    label = field_label(name)
     if required and not text:
-        raise InvalidInput(_("Fill in %(name)s.") % {"name": name}, field=name)
+        raise InvalidInput(_("Fill in the %(name)s.") % {"name": label}, field=name)
     if len(text) > limit:
-        raise InvalidInput(
-            _("%(name)s is longer than %(limit)s characters.") % {"name": name, "limit": limit},
-            field=name,
-        )
+        message = _("%(name)s is longer than %(limit)s characters.") % {
+            "name": label,
+            "limit": limit,
+        }
+        raise InvalidInput(capfirst(message), field=name)
     return text
 
 

@@ -6,9 +6,14 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.models import User
@@ -25,32 +30,63 @@ from gongzhi.territory.choices import RegionLevel
 from gongzhi.territory.models import Region, Unit
 from gongzhi.territory.policies import acting_role
 
+# What a person calls the fields that services name in their messages; the API's ``details``
+# keep the field's own name. Score scheme settings use their model fields' names.
+FIELD_LABELS: dict[str, StrOrPromise] = {
+    "name": gettext_lazy("name"),
+    "description": gettext_lazy("description"),
+    "code": gettext_lazy("code"),
+    "criteria": gettext_lazy("scoring criteria"),
+    "weight": gettext_lazy("points"),
+    "value": gettext_lazy("value"),
+    "evidence": gettext_lazy("evidence"),
+    "evidence_reference": gettext_lazy("evidence reference"),
+    "below": gettext_lazy("share of the points"),
+    "report": gettext_lazy("rectification report"),
+    "note": gettext_lazy("note"),
+    "reason": gettext_lazy("reason"),
+}
+
+
+def field_label(name: str) -> str:
+    """How a message names the field ``name``: its label in the active language."""
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
+    try:
+        field = ScoreScheme._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name
+    return str(field.verbose_name) if isinstance(field, Field) else name
+
 
 def bounded_number(
     name: str, value: Any, low: Decimal, high: Decimal, *, places: int | None = None
 ) -> Decimal:
     """``value`` as a Decimal within [low, high], with at most ``places`` decimal places
     (the places its column keeps: nothing is rounded silently), or a clear ``InvalidInput``
-    naming ``name``."""
+    for the field ``name``."""
+    label = field_label(name)
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError, TypeError):
-        raise InvalidInput(_("%(name)s must be a number.") % {"name": name}, field=name) from None
+        message = _("%(name)s must be a number.") % {"name": label}
+        raise InvalidInput(capfirst(message), field=name) from None
     if not number.is_finite() or not low <= number <= high:
-        raise InvalidInput(
-            _("%(name)s must lie between %(low)s and %(high)s.")
-            % {"name": name, "low": low, "high": high},
-            field=name,
-        )
+        message = _("%(name)s must lie between %(low)s and %(high)s.") % {
+            "name": label,
+            "low": low,
+            "high": high,
+        }
+        raise InvalidInput(capfirst(message), field=name)
     if places is not None and number != number.quantize(Decimal(1).scaleb(-places)):
         if places == 0:
-            message = _("%(name)s must be a whole number.") % {"name": name}
+            message = _("%(name)s must be a whole number.") % {"name": label}
         else:
-            message = _("%(name)s takes at most %(places)s decimal places.") % {
-                "name": name,
+            message = _("%(name)s may have at most %(places)s decimal places.") % {
+                "name": label,
                 "places": places,
             }
-        raise InvalidInput(message, field=name)
+        raise InvalidInput(capfirst(message), field=name)
     return number
 
 

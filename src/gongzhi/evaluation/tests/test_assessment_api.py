@@ -107,7 +107,7 @@ def test_entering_a_score(world: World):
         400,
         {
             "code": "invalid_input",
-            "message": "value takes at most 4 decimal places.",
+            "message": "Value may have at most 4 decimal places.",
             "details": {"field": "value"},
         },
     )

@@ -90,7 +90,7 @@ def test_an_assessor_enters_a_score_with_evidence(world: World, settings: Any, t
     assert client.get(url).status_code == 200
     bad = client.post(url, {"value": "很好", "evidence": "调查报告"})
     assert bad.status_code == 200
-    assert "value must be a number." in text(bad)
+    assert "Value must be a number." in text(bad)
     missing = client.post(url, {"value": "0.9", "evidence": ""})
     assert list(missing.context["form"].errors) == ["evidence"]
     assert not IndicatorScore.objects.filter(assessment=west, is_computed=False).exists()
@@ -171,7 +171,7 @@ def test_my_units_rectifications_and_the_round_trip(world: World, settings: Any,
         f"/evaluation/rectifications/{item.pk}/decide/", {"decision": "reject", "note": ""}
     )
     assert no_reason.status_code == 400
-    assert "Fill in reason." in text(no_reason)
+    assert "Fill in the reason." in text(no_reason)
     assessor.post(
         f"/evaluation/rectifications/{item.pk}/decide/", {"decision": "accept", "note": "同意"}
     )

@@ -154,12 +154,12 @@ def test_a_scheme_is_validated_audited_and_used(cases: World):
     with translation.override("en"), pytest.raises(InvalidInput) as bad:
         services.set_score_scheme(cases.district_1, actor=admin, response_weight="33.335")
     assert (bad.value.message, bad.value.details) == (
-        "response_weight takes at most 2 decimal places.",
+        "Weight of the response rate may have at most 2 decimal places.",
         {"field": "response_weight"},
     )
     with translation.override("en"), pytest.raises(InvalidInput) as bad:
         services.set_score_scheme(cases.district_1, actor=admin, list_size="2.5")
-    assert bad.value.message == "list_size must be a whole number."
+    assert bad.value.message == "Places on the red and black lists must be a whole number."
     with pytest.raises(PermissionDenied):
         services.set_score_scheme(
             cases.district_1, actor=cases.persona("district_leader"), list_size=1

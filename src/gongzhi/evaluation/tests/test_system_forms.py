@@ -166,9 +166,9 @@ def test_an_indicator_moves_out_of_its_group_and_the_structure_check_sees_it(wor
             {"weight": "12.345"},
             InvalidInput,
             "invalid_input",
-            "weight takes at most 2 decimal places.",
+            "Points may have at most 2 decimal places.",
         ),
-        ("2", {"name": " "}, InvalidInput, "invalid_input", "Fill in name."),
+        ("2", {"name": " "}, InvalidInput, "invalid_input", "Fill in the name."),
     ],
 )
 def test_editing_refuses_what_adding_refuses(
@@ -369,7 +369,7 @@ def test_an_indicator_is_added_on_the_page(world: World):
         ({"rule_kind": ""}, "The rule is linear, thresholds or deduction per event."),
         ({"source": "computed"}, "Choose a platform figure."),
         ({"code": "1.1"}, "This system has an indicator with that code already."),
-        ({"weight": "abc"}, "weight must be a number."),
+        ({"weight": "abc"}, "Points must be a number."),
     ],
 )
 def test_a_refused_indicator_shows_the_form_again(
@@ -493,3 +493,23 @@ def test_delete_removes_and_refuses_a_group_with_indicators(world: World):
     assert client.delete(f"{base}/{indicator(system, '2').pk}").status_code == 204
     assert [r[0] for r in rows(system)] == ["1", "1.1", "1.2", "1.3", "3"]
     assert client.delete(f"{base}/999999").status_code == 404
+
+
+def test_messages_name_fields_as_people_call_them_and_the_api_names_the_field(world: World):
+    """The page shows the message beside the field, in the person's language; an API client
+    reads the field's own name in ``details``."""
+    system = draft_system(world)
+    target = indicator(system, "1.1")
+    admin = world.persona("city_admin")
+    expected = {
+        "zh-hans": ("分值必须是数字。", "请填写名称。"),
+        "en": ("Points must be a number.", "Fill in the name."),
+    }
+    for language, (points, name) in expected.items():
+        with translation.override(language):
+            with pytest.raises(InvalidInput) as weight:
+                edit(target, admin, weight="abc")
+            with pytest.raises(InvalidInput) as blank:
+                edit(target, admin, name="")
+        assert (weight.value.message, weight.value.details) == (points, {"field": "weight"})
+        assert (blank.value.message, blank.value.details) == (name, {"field": "name"})
