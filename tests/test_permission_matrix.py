@@ -98,6 +98,8 @@ def keys_state(w: World, ctx: dict[str, Any]) -> Any:
 WEB_ROWS = [
     Row("home", "GET", lambda w, c: "/", statuses(200)),
     Row("profile", "GET", lambda w, c: "/accounts/me/", statuses(200)),
+    # Everyone's own two-step verification (tested further in accounts/tests/test_two_step.py).
+    Row("two-step", "GET", lambda w, c: "/accounts/me/two-step/", statuses(200)),
     Row("region tree", "GET", lambda w, c: "/regions/", only(STAFF, 200, 403)),
     Row("city region", "GET", lambda w, c: f"/regions/{w.city.pk}/", only(CITY_LEVEL, 200, 404)),
     Row(
@@ -363,6 +365,7 @@ def test_permission_matrix(row: Row, persona: str, world: World) -> None:
 COVERED_VIEWS = {
     "home",
     "profile",
+    "two-step",
     "regions",
     "region",
     "region-children",
@@ -375,9 +378,11 @@ COVERED_VIEWS = {
     "api-keys",
     "revoke-api-key",
     "audit",
-    # public by design, tested in accounts/tests: the login page, logout, language switch
+    # public by design, tested in accounts/tests: the login page and its code step, logout,
+    # the language switch
     "set_language",
     "login",
+    "two-step-login",
     "logout",
 }
 COVERED_OPERATIONS = {

@@ -15,8 +15,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from gongzhi.accounts import people, services
+from gongzhi.accounts import people, services, two_step
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.models import ApiKey, Membership, User
 from gongzhi.accounts.policies import api_keys_manageable_by, memberships_manageable_by
@@ -121,6 +122,34 @@ class ApiKeyAdmin(ReadOnlyAdmin):
                 services.revoke_api_key(key, actor=request.user, reason="back office")
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
+
+
+# django-otp's own admin shows and edits each device's secret key; this one only lists
+# them and resets a person's (a lost phone), through the service that audits it.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(ReadOnlyAdmin):
+    list_display = ("user", "confirmed", "created_at", "last_used_at")
+    fields = ("user", "confirmed", "created_at", "last_used_at")
+    search_fields = ("user__username",)
+    actions = ["reset_selected"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and self.has_view_permission(request)
+
+    @admin.action(description=_("Reset two-step verification of the selected people"))
+    def reset_selected(self, request: HttpRequest, queryset: QuerySet[TOTPDevice]) -> None:
+        people = {device.user for device in queryset.select_related("user")}
+        for person in sorted(people, key=lambda p: p.username):
+            two_step.reset(person, actor=request.user, request=request)
+        self.message_user(
+            request, _("Reset for %(names)s.") % {"names": ", ".join(p.username for p in people)}
+        )
 
 
 class AuditActionFilter(admin.SimpleListFilter):

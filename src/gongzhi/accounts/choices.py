@@ -142,6 +142,10 @@ class AccountsAuditAction(models.TextChoices):
         "personal_token.revoked",
         _("Signed out of the API: personal token revoked"),
     )
+    # Two-step verification (accounts.two_step).
+    TWO_STEP_ENABLED = "two_step.enabled", _("Two-step verification turned on")
+    TWO_STEP_DISABLED = "two_step.disabled", _("Two-step verification turned off")
+    TWO_STEP_RESET = "two_step.reset", _("Two-step verification reset by an administrator")
 
 
 class ApiKeyKind(models.TextChoices):

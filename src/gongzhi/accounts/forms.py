@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.accounts import signins, throttle
 from gongzhi.accounts.choices import MembershipRole
@@ -29,6 +30,19 @@ class LoginForm(AuthenticationForm):
                 self.throttled = error
                 raise forms.ValidationError(error.message, code=error.code) from None
         return super().clean()
+
+
+class CodeForm(forms.Form):
+    """A code from an authenticator app (the service checks it)."""
+
+    code = forms.CharField(
+        label=pgettext_lazy("two-step verification", "Code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
+        help_text=_("The six digits your authenticator app shows now."),
+    )
 
 
 class MembershipForm(forms.Form):

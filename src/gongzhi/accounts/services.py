@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts import signins, throttle
+from gongzhi.accounts import signins, throttle, two_step
 from gongzhi.accounts.auth import KEY_PREFIX, hash_secret
 from gongzhi.accounts.choices import AccountsAuditAction, ApiKeyKind, Capability, MembershipRole
 from gongzhi.accounts.errors import (
@@ -216,14 +216,21 @@ def revoke_api_key(
     return locked
 
 
-def issue_personal_token(request: HttpRequest | None, *, username: str, password: str) -> IssuedKey:
-    """API login: check the password (demo lock included) and issue an expiring token.
+def issue_personal_token(
+    request: HttpRequest | None, *, username: str, password: str, code: str | None = None
+) -> IssuedKey:
+    """API login: check the password (demo lock included), and the authenticator's ``code``
+    when the person has two-step verification on, then issue an expiring token.
     Refused before the password check while logins are throttled (``accounts.throttle``);
-    the refusal, a failure and the token issued are audited (``accounts.signins``)."""
+    the refusal, a failure (a wrong code too) and the token issued are audited
+    (``accounts.signins``)."""
     signins.check(username, request)
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User):
         raise InvalidCredentials(_("Wrong username or password, or the account cannot log in."))
+    device = two_step.confirmed_device(user)
+    if device is not None:
+        two_step.verify(user, device, code, request)
     throttle.clear(username, request)  # as a page login does (user_logged_in)
     hours = settings.GONGZHI_PERSONAL_TOKEN_HOURS
     with transaction.atomic():

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
+from django_otp import login as otp_login
 
-from gongzhi.accounts import policies, services
+from gongzhi.accounts import policies, services, signins, throttle, two_step
 from gongzhi.accounts.choices import Capability
-from gongzhi.accounts.forms import ApiKeyForm, AuditFilterForm, LoginForm, ReasonForm
+from gongzhi.accounts.forms import ApiKeyForm, AuditFilterForm, CodeForm, LoginForm, ReasonForm
+from gongzhi.accounts.models import User
 from gongzhi.accounts.queries import (
     audit_actions,
     audit_events_visible_to,
@@ -35,7 +41,8 @@ switch_language = login_not_required(set_language)
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login page, answering 429 with Retry-After while logins are throttled."""
+    """Django's login page, answering 429 with Retry-After while logins are throttled. A
+    person with two-step verification on is not signed in yet: the code comes next."""
 
     form_class = LoginForm
     template_name = "accounts/login.html"
@@ -47,6 +54,64 @@ class LoginView(auth_views.LoginView):
             response.status_code = 429
             response["Retry-After"] = retry_after(form.throttled)
         return response
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        user = form.get_user()
+        if not two_step.is_on(user):
+            return super().form_valid(form)
+        self.request.session[PENDING] = {
+            "user": str(user.pk),
+            "backend": getattr(user, "backend", ""),
+            "since": time.time(),
+            "next": self.get_success_url(),
+        }
+        return redirect("accounts:two-step-login")
+
+
+PENDING = "gongzhi_two_step_pending"  # the password was right; the code is still to come
+PENDING_SECONDS = 300
+
+
+def _pending_person(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    """Who passed the password step in this browser in the last five minutes."""
+    pending = request.session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("since", 0) > PENDING_SECONDS:
+        return None
+    person = User.objects.filter(pk=pending["user"], is_active=True).first()
+    return (person, pending) if person is not None else None
+
+
+@login_not_required
+def two_step_login(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in: the code from the person's authenticator app."""
+    found = _pending_person(request)
+    if found is None:
+        request.session.pop(PENDING, None)
+        messages.info(request, _("Sign in again: the code was not entered within five minutes."))
+        return redirect("accounts:login")
+    person, pending = found
+    form = CodeForm(request.POST or None)
+    template = "accounts/two_step_login.html"
+    if request.method == "POST" and form.is_valid():
+        device = two_step.confirmed_device(person)
+        try:
+            signins.check(person.get_username(), request)
+            if device is not None:  # (turned off meanwhile: the password was enough)
+                two_step.verify(person, device, form.cleaned_data["code"], request)
+        except throttle.LoginThrottled as error:
+            form.add_error(None, error.message)
+            response = render(request, template, {"form": form}, status=429)
+            response["Retry-After"] = retry_after(error)
+            return response
+        except DomainError as error:
+            form.add_error("code", error.message)
+            return render(request, template, {"form": form}, status=400)
+        request.session.pop(PENDING, None)
+        login(request, person, backend=pending.get("backend") or None)
+        if device is not None:
+            otp_login(request, device)
+        return redirect(pending.get("next") or "/")
+    return render(request, template, {"form": form})
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -139,6 +204,46 @@ class AuditRow:
 def profile(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
-    return render(
-        request, "accounts/profile.html", {"is_staff_member": is_staff_member(request.user)}
+    context = {
+        "is_staff_member": is_staff_member(request.user),
+        "two_step_on": two_step.is_on(request.user),
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+def two_step_settings(request: HttpRequest) -> HttpResponse:
+    """Turn two-step verification on (scan, then confirm with a code) or off (with a code)."""
+    person = cast(User, request.user)
+    device = two_step.confirmed_device(person)
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            if device is None:
+                two_step.turn_on(person, code, request)
+            else:
+                two_step.turn_off(person, code, request)
+        except DomainError as error:
+            form.add_error("code", error.message)
+            status = 400
+        else:
+            if device is None:
+                messages.success(request, _("Two-step verification is on."))
+                return redirect(_safe_next(request) or "accounts:profile")
+            messages.success(request, _("Two-step verification is off."))
+            return redirect("accounts:profile")
+    context: dict[str, Any] = {"form": form, "on": device is not None, "next": _safe_next(request)}
+    if device is None:
+        pending = two_step.pending_device(person)
+        context |= {"qr": two_step.qr_svg(pending), "key": two_step.key_for_typing(pending)}
+    return render(request, "accounts/two_step.html", context, status=status)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The page to go back to after setting it up (the admin sends people here), if local."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
+    return target if allowed else ""

@@ -40,6 +40,10 @@ def env_flag(name: str, default: bool = False) -> bool:
 DEBUG = env_flag("GONGZHI_DEBUG")
 # Demo personas share a published password, so they may only log in on a development server.
 DEMO_LOGINS_ENABLED = DEBUG
+# The Django admin (superusers and staff, who can read everyone's personal data) asks for a
+# code from an authenticator app after the password (accounts.two_step, ADR 0008).
+GONGZHI_ADMIN_TWO_STEP = env_flag("GONGZHI_ADMIN_TWO_STEP", default=True)
+OTP_TOTP_ISSUER = "共治 gongzhi"
 
 SECRET_KEY = os.environ.get("GONGZHI_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -59,7 +63,7 @@ if DEBUG:
     ALLOWED_HOSTS += ["testserver"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "gongzhi.config.apps.AdminConfig",  # Django's admin, on a site that wants two steps
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,6 +75,8 @@ INSTALLED_APPS = [
     "js_lib_htmx",
     "js_lib_leaflet",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "gongzhi.core",
     "gongzhi.accounts",
     "gongzhi.territory",
@@ -92,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): was this session signed in with a code (accounts.two_step)
+    "django_otp.middleware.OTPMiddleware",
     # Deny by default: every view needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -17,3 +17,5 @@ SECURE_SSL_REDIRECT = False
 # The public page's figures are cached between requests in a server; tests see every change
 # at once (the cache's own test turns it on).
 GONGZHI_PUBLIC_CACHE_SECONDS = 0
+# The admin's tests sign in with a password only; the two-step tests turn it on.
+GONGZHI_ADMIN_TWO_STEP = False

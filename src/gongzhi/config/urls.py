@@ -10,8 +10,6 @@ from gongzhi.config.error_handlers import json_method_errors
 handler400 = "gongzhi.config.error_handlers.bad_request"
 handler404 = "gongzhi.config.error_handlers.page_not_found"
 handler500 = "gongzhi.core.availability.server_error"
-admin.site.site_header = "共治 gongzhi"
-admin.site.site_title = "共治 gongzhi"
 
 
 def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:

@@ -63,7 +63,7 @@ def person_only(request: HttpRequest) -> None:
 @router.post("/auth/token", response={200: TokenOut}, auth=None, summary="Log in for a token")
 def create_token(request: HttpRequest, payload: TokenRequest) -> TokenOut:
     issued = services.issue_personal_token(
-        request, username=payload.username, password=payload.password
+        request, username=payload.username, password=payload.password, code=payload.code
     )
     return TokenOut(token=issued.token, expires_at=issued.key.expires_at)
 

@@ -10,6 +10,12 @@ from pydantic import Field
 class TokenRequest(Schema):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=1024)
+    code: str | None = Field(
+        default=None,
+        max_length=20,
+        description="the six digits of the person's authenticator app, when two-step "
+        "verification is on (otherwise 401 two_step_code_required)",
+    )
 
 
 class TokenOut(Schema):
