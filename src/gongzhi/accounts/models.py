@@ -9,9 +9,12 @@ clients authenticate with ``ApiKey`` rows whose secrets are stored only as hashe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.choices import ApiKeyKind, MembershipRole
@@ -24,6 +27,9 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     # Demo personas share a published password: they may only log in when DEBUG is on.
     is_demo = models.BooleanField(_("demo persona"), default=False)
+    # Raised to end every session the person has signed in elsewhere (accounts.two_step,
+    # when two-step verification is turned on or reset): part of the session hash below.
+    sign_in_epoch = models.PositiveIntegerField(_("sign-in generation"), default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("person")  # type: ignore[assignment]  # stubs say str; lazy works
@@ -31,6 +37,24 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def get_session_auth_hash(self) -> str:
+        """What every session keeps and must match on each request: Django's hash of the
+        password (so a new password ends other sessions), with the sign-in generation mixed
+        in once it is raised (at generation 0 it is Django's own: no session ended when this
+        was deployed)."""
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=secret)
+
+    def _session_hash(self, secret: str | bytes | None) -> str:
+        value = self.password
+        if self.sign_in_epoch:
+            value = f"{self.password}\n{self.sign_in_epoch}"
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class Membership(models.Model):

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -243,6 +244,30 @@ def issue_personal_token(
         )
         _record_personal_token(issued.key, AccountsAuditAction.PERSONAL_TOKEN_ISSUED, user, request)
     return issued
+
+
+def end_sign_ins_elsewhere(person: User, request: HttpRequest | None, *, reason: str) -> int:
+    """End every session the person is signed in with elsewhere (their sign-in generation,
+    part of each session's hash, is raised; this request's own session is kept) and revoke
+    their personal tokens, each audited as revoked with ``reason``. How many tokens."""
+    with transaction.atomic():
+        User.objects.filter(pk=person.pk).update(sign_in_epoch=F("sign_in_epoch") + 1)
+        person.refresh_from_db(fields=["sign_in_epoch"])
+        tokens = list(
+            ApiKey.objects.select_for_update()
+            .filter(user=person, kind=ApiKeyKind.PERSONAL, revoked_at__isnull=True)
+            .order_by("created_at")
+        )
+        now = timezone.now()
+        for key in tokens:
+            key.revoked_at = now
+            key.save(update_fields=["revoked_at"])
+            _record_personal_token(
+                key, AccountsAuditAction.PERSONAL_TOKEN_REVOKED, person, request, reason=reason
+            )
+    if request is not None and getattr(request.user, "pk", None) == person.pk:
+        update_session_auth_hash(request, person)
+    return len(tokens)
 
 
 def _record_personal_token(

@@ -11,9 +11,11 @@ authenticator app (TOTP, RFC 6238, through django-otp). ADR 0008.
 - A wrong code counts as a failed sign-in: ``user_login_failed`` is sent, so the login
   throttle counts it (``accounts.throttle``) and the audit log records it
   (``accounts.signins``); django-otp also delays each device's next try after a failure.
-- Turning it on or off is audited (``two_step_enabled`` / ``two_step_disabled``). Turning it
-  off needs a current code. A person who lost the phone asks an administrator, who deletes the
-  device in the admin (also audited, as a person change); they then set it up again.
+- Turning it on ends the person's sessions elsewhere and revokes their personal tokens: who
+  signed in with the password alone is signed out (``services.end_sign_ins_elsewhere``).
+- Turning it on or off is audited (``two_step.enabled`` / ``two_step.disabled``). Turning it
+  off needs a current code. A person who lost the phone asks a superuser, who resets it in the
+  admin (``two_step.reset``; their sessions end too); they then set it up again.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from django.utils.translation import ngettext
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from gongzhi.accounts import signins
+from gongzhi.accounts import services, signins
 from gongzhi.accounts.choices import AccountsAuditAction
 from gongzhi.accounts.models import User
 from gongzhi.accounts.people import top_region_path
@@ -41,6 +43,9 @@ from gongzhi.core.audit import record_audit
 from gongzhi.core.errors import DomainError, InvalidInput
 
 DEVICE_NAME = "authenticator"
+# Reasons written on the personal tokens revoked when sign-ins elsewhere end.
+ENDED_ON = "two-step verification turned on"
+ENDED_ON_RESET = "two-step verification reset"
 SUBJECT_TYPE = "two-step"  # the subject type of its audit events: the person's stream
 
 
@@ -131,8 +136,16 @@ def verify(user: User, device: TOTPDevice, code: Any, request: HttpRequest | Non
 
 
 def _record(
-    user: User, action: str, request: HttpRequest | None, *, actor: Any = None, reason: str = ""
+    user: User,
+    action: str,
+    request: HttpRequest | None,
+    *,
+    actor: Any = None,
+    tokens_revoked: int | None = None,
 ) -> None:
+    data: dict[str, Any] = signins.client_of(request)
+    if tokens_revoked is not None:
+        data["personal_tokens_revoked"] = tokens_revoked
     record_audit(
         subject_type=SUBJECT_TYPE,
         subject_id=user.pk,
@@ -140,8 +153,7 @@ def _record(
         region_path=top_region_path(),
         action=action,
         actor=actor or user,
-        data=signins.client_of(request),
-        reason=reason,
+        data=data,
     )
 
 
@@ -154,8 +166,10 @@ def turn_on(user: User, code: Any, request: HttpRequest | None) -> TOTPDevice:
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        _record(user, AccountsAuditAction.TWO_STEP_ENABLED, request)
-    if request is not None and getattr(request, "user", None) == user:
+        # Whoever signed in with the password alone, elsewhere, is signed out.
+        tokens = services.end_sign_ins_elsewhere(user, request, reason=ENDED_ON)
+        _record(user, AccountsAuditAction.TWO_STEP_ENABLED, request, tokens_revoked=tokens)
+    if request is not None and getattr(request.user, "pk", None) == user.pk:
         otp_login(request, device)
     return device
 
@@ -172,7 +186,12 @@ def turn_off(user: User, code: Any, request: HttpRequest | None) -> None:
 
 
 def reset(user: User, *, actor: Any, request: HttpRequest | None = None) -> None:
-    """An administrator removes a person's authenticator (a lost phone); they set it up again."""
+    """An administrator removes a person's authenticator (a lost phone, maybe in someone
+    else's hands): the person's sessions end and personal tokens are revoked; they sign in
+    with the password and set it up again."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        _record(user, AccountsAuditAction.TWO_STEP_RESET, request, actor=actor)
+        tokens = services.end_sign_ins_elsewhere(user, None, reason=ENDED_ON_RESET)
+        _record(
+            user, AccountsAuditAction.TWO_STEP_RESET, request, actor=actor, tokens_revoked=tokens
+        )

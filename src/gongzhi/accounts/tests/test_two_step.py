@@ -11,6 +11,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.test import Client
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -19,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gongzhi.accounts import two_step
 from gongzhi.accounts.models import User
+from gongzhi.accounts.services import issue_personal_token
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import AuditEvent
 from gongzhi.demo.build import DEMO_PASSWORD
@@ -308,3 +310,52 @@ def test_after_a_wrong_code_the_next_waits_a_moment(world: World, settings: Any)
         two_step.verify(person, device, code_for(device, steps_ahead=1), None)
     assert waiting.value.message == "After a wrong code, wait 1 second before the next."
     assert waiting.value.details == {"retry_after": 1}
+
+
+def test_turning_it_on_signs_out_the_person_elsewhere_and_revokes_their_tokens(world: World):
+    """Whoever signed in with the password alone (it may have leaked) is signed out; the
+    session that turned it on stays signed in."""
+    person = world.persona("dispatcher")
+    elsewhere = browser()
+    password_step(elsewhere, "dispatcher")
+    assert elsewhere.get("/cases/").status_code == 200
+    token = issue_personal_token(None, username="dispatcher", password=DEMO_PASSWORD).token
+    here = browser()
+    password_step(here, "dispatcher")
+    here.get("/accounts/me/two-step/")
+    device = TOTPDevice.objects.get(user=person)
+    before = last_event_pk()
+    assert here.post("/accounts/me/two-step/", {"code": code_for(device)}).status_code == 302
+
+    assert here.get("/cases/").status_code == 200
+    assert elsewhere.get("/cases/").status_code == 302  # to the login page
+    api = browser().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.status_code == 401
+    events = list(AuditEvent.objects.filter(pk__gt=before).order_by("pk"))
+    assert [(e.action, e.reason) for e in events] == [
+        ("personal_token.revoked", "two-step verification turned on"),
+        ("two_step.enabled", ""),
+    ]
+    assert events[1].data["personal_tokens_revoked"] == 1
+
+
+def test_a_reset_signs_the_person_out_everywhere(world: World):
+    person = world.persona("dispatcher")
+    turned_on(person)
+    signed_in = browser()
+    signed_in.force_login(person)
+    assert signed_in.get("/cases/").status_code == 200
+    root = User.objects.create_superuser(username="root", password="x-Long-enough-9")
+    two_step.reset(person, actor=root)
+    assert signed_in.get("/cases/").status_code == 302
+    assert two_step.is_on(person) is False
+
+
+def test_before_any_reset_the_session_hash_is_djangos_own(world: World):
+    """Deploying the sign-in generation signed no one out."""
+    person = world.persona("dispatcher")
+    django_hash = AbstractBaseUser.get_session_auth_hash(person)
+    assert person.sign_in_epoch == 0
+    assert person.get_session_auth_hash() == django_hash
+    person.sign_in_epoch = 1
+    assert person.get_session_auth_hash() != django_hash
