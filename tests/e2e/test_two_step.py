@@ -50,6 +50,10 @@ def test_a_person_turns_two_step_verification_on_and_signs_in_with_a_code(
     form.locator("[name=code]").fill(code_for(device))
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
+    expect(page.get_by_test_id("backup-codes").locator("li")).to_have_count(10)
+    screenshot(page, "two-step-backup-codes")
+    with page.expect_navigation():
+        page.get_by_role("link", name="我已妥善保存").click()
     expect(page.get_by_test_id("two-step")).to_contain_text("已开启")
 
     with page.expect_navigation():

@@ -146,6 +146,11 @@ class AccountsAuditAction(models.TextChoices):
     TWO_STEP_ENABLED = "two_step.enabled", _("Two-step verification turned on")
     TWO_STEP_DISABLED = "two_step.disabled", _("Two-step verification turned off")
     TWO_STEP_RESET = "two_step.reset", _("Two-step verification reset by an administrator")
+    TWO_STEP_BACKUP_CODE_USED = "two_step.backup_code_used", _("Backup code used")
+    TWO_STEP_BACKUP_CODES_REPLACED = (
+        "two_step.backup_codes_replaced",
+        _("New backup codes made"),
+    )
 
 
 class ApiKeyKind(models.TextChoices):

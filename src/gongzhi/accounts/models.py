@@ -174,3 +174,23 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address or '-'} {self.failed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class BackupCode(models.Model):
+    """A single-use code for signing in when the authenticator app is not at hand
+    (``accounts.two_step``): ten are made when two-step verification is turned on, shown
+    once, and stored only as digests (a copy of the database does not give them away)."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="backup_codes"
+    )
+    digest = models.CharField(_("digest"), max_length=64)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("backup code")
+        verbose_name_plural = _("backup codes")
+        indexes = [models.Index(fields=["user", "digest"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'used' if self.used_at else 'unused'}"

@@ -21,6 +21,7 @@ authenticator app (TOTP, RFC 6238, through django-otp). ADR 0008.
 from __future__ import annotations
 
 import math
+import secrets
 from base64 import b32encode
 from typing import Any
 
@@ -30,6 +31,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp import login as otp_login
@@ -37,7 +39,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gongzhi.accounts import services, signins
 from gongzhi.accounts.choices import AccountsAuditAction
-from gongzhi.accounts.models import User
+from gongzhi.accounts.models import BackupCode, User
 from gongzhi.accounts.people import top_region_path
 from gongzhi.core.audit import record_audit
 from gongzhi.core.errors import DomainError, InvalidInput
@@ -102,37 +104,117 @@ def key_for_typing(device: TOTPDevice) -> str:
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
-def _clean(code: Any) -> str:
-    text = "".join(str(code or "").split())
+BACKUP_CODES = 10
+BACKUP_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read off paper
+BACKUP_LENGTH = 10  # 50 random bits, shown as two groups of five
+
+
+def _clean(code: Any, *, backup: bool) -> str:
+    """The code without spaces or dashes, upper-cased: six digits, or (``backup``) ten of
+    the backup alphabet."""
+    text = "".join(str(code or "").split()).replace("-", "").upper()
     if not text:
         raise CodeRequired(_("Enter the six-digit code your authenticator app shows."))
-    if not (text.isascii() and text.isdigit() and len(text) == 6):
-        raise InvalidInput(_("The code is six digits."), field="code")
-    return text
+    if text.isascii() and text.isdigit() and len(text) == 6:
+        return text
+    if backup and len(text) == BACKUP_LENGTH and all(ch in BACKUP_ALPHABET for ch in text):
+        return text
+    if backup:
+        message = _("Enter the six digits your app shows, or one of your backup codes.")
+    else:
+        message = _("The code is six digits.")
+    raise InvalidInput(message, field="code")
 
 
-def verify(user: User, device: TOTPDevice, code: Any, request: HttpRequest | None) -> None:
-    """Check ``code`` against ``device``; a wrong one is a failed sign-in (throttled and
-    audited). Raises ``CodeRequired``, ``InvalidInput`` or ``WrongCode``."""
-    text = _clean(code)
+def _digest(user: User, code: str) -> str:
+    """A backup code as stored: keyed with the site's secret, so a copy of the database
+    alone cannot be searched for the codes."""
+    return salted_hmac("gongzhi.accounts.two_step.backup", f"{user.pk}:{code}").hexdigest()
+
+
+def _wait(details: dict[str, Any] | None) -> WrongCode:
+    wait = (details or {}).get("locked_until")
+    seconds = max(1, math.ceil((wait - timezone.now()).total_seconds())) if wait else 1
+    return WrongCode(
+        ngettext(
+            "After a wrong code, wait %(seconds)d second before the next.",
+            "After wrong codes, wait %(seconds)d seconds before the next.",
+            seconds,
+        )
+        % {"seconds": seconds},
+        retry_after=seconds,
+    )
+
+
+def _failed(user: User, request: HttpRequest | None) -> WrongCode:
+    """A wrong code is a failed sign-in: the throttle counts it, the audit log records it."""
+    user_login_failed.send(
+        sender=__name__, credentials={"username": user.get_username()}, request=request
+    )
+    return WrongCode(_("The code is wrong or has expired. Enter the code shown now."))
+
+
+def verify(
+    user: User,
+    device: TOTPDevice,
+    code: Any,
+    request: HttpRequest | None,
+    *,
+    backup: bool = True,
+) -> None:
+    """Check ``code``: a code from ``device``, or (``backup``) one of the person's unused
+    backup codes, used up by this. A wrong one is a failed sign-in (throttled and audited).
+    Raises ``CodeRequired``, ``InvalidInput`` or ``WrongCode``."""
+    text = _clean(code, backup=backup)
     allowed, details = device.verify_is_allowed()
     if not allowed:  # django-otp's delay after wrong codes: 1, 2, 4 ... seconds
-        wait = (details or {}).get("locked_until")
-        seconds = max(1, math.ceil((wait - timezone.now()).total_seconds())) if wait else 1
-        raise WrongCode(
-            ngettext(
-                "After a wrong code, wait %(seconds)d second before the next.",
-                "After wrong codes, wait %(seconds)d seconds before the next.",
-                seconds,
-            )
-            % {"seconds": seconds},
-            retry_after=seconds,
-        )
+        raise _wait(details)
+    if len(text) == BACKUP_LENGTH:
+        found = BackupCode.objects.filter(
+            user=user, digest=_digest(user, text), used_at__isnull=True
+        ).first()
+        # Used once: of two requests with the same code, one wins.
+        if found is None or not BackupCode.objects.filter(pk=found.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        ):
+            device.throttle_increment()
+            raise _failed(user, request)
+        device.throttle_reset()
+        left = BackupCode.objects.filter(user=user, used_at__isnull=True).count()
+        _record(user, AccountsAuditAction.TWO_STEP_BACKUP_CODE_USED, request, codes_left=left)
+        return
     if not device.verify_token(text):
-        user_login_failed.send(
-            sender=__name__, credentials={"username": user.get_username()}, request=request
+        raise _failed(user, request)
+
+
+def backup_codes_left(user: Any) -> int:
+    return BackupCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+def new_backup_codes(user: User) -> list[str]:
+    """Ten new backup codes in place of any before; shown once, stored as digests."""
+    codes = [
+        "".join(secrets.choice(BACKUP_ALPHABET) for _ in range(BACKUP_LENGTH))
+        for _ in range(BACKUP_CODES)
+    ]
+    with transaction.atomic():
+        BackupCode.objects.filter(user=user).delete()
+        BackupCode.objects.bulk_create(
+            BackupCode(user=user, digest=_digest(user, c)) for c in codes
         )
-        raise WrongCode(_("The code is wrong or has expired. Enter the code shown now."))
+    return [f"{c[:5]}-{c[5:]}" for c in codes]
+
+
+def replace_backup_codes(user: User, code: Any, request: HttpRequest | None) -> list[str]:
+    """New backup codes, with a code from the app; the old ones stop working."""
+    device = confirmed_device(user)
+    if device is None:
+        raise InvalidInput(_("Two-step verification is not on."))
+    verify(user, device, code, request, backup=False)
+    with transaction.atomic():
+        codes = new_backup_codes(user)
+        _record(user, AccountsAuditAction.TWO_STEP_BACKUP_CODES_REPLACED, request)
+    return codes
 
 
 def _record(
@@ -142,10 +224,13 @@ def _record(
     *,
     actor: Any = None,
     tokens_revoked: int | None = None,
+    codes_left: int | None = None,
 ) -> None:
     data: dict[str, Any] = signins.client_of(request)
     if tokens_revoked is not None:
         data["personal_tokens_revoked"] = tokens_revoked
+    if codes_left is not None:
+        data["backup_codes_left"] = codes_left
     record_audit(
         subject_type=SUBJECT_TYPE,
         subject_id=user.pk,
@@ -157,21 +242,22 @@ def _record(
     )
 
 
-def turn_on(user: User, code: Any, request: HttpRequest | None) -> TOTPDevice:
+def turn_on(user: User, code: Any, request: HttpRequest | None) -> list[str]:
     """Confirm the authenticator being set up with a code it shows; this session counts as
-    verified from now on."""
+    verified from now on. The person's new backup codes, to be shown once."""
     device = pending_device(user)
-    verify(user, device, code, request)
+    verify(user, device, code, request, backup=False)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
+        codes = new_backup_codes(user)
         # Whoever signed in with the password alone, elsewhere, is signed out.
         tokens = services.end_sign_ins_elsewhere(user, request, reason=ENDED_ON)
         _record(user, AccountsAuditAction.TWO_STEP_ENABLED, request, tokens_revoked=tokens)
     if request is not None and getattr(request.user, "pk", None) == user.pk:
         otp_login(request, device)
-    return device
+    return codes
 
 
 def turn_off(user: User, code: Any, request: HttpRequest | None) -> None:
@@ -182,6 +268,7 @@ def turn_off(user: User, code: Any, request: HttpRequest | None) -> None:
     verify(user, device, code, request)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
+        BackupCode.objects.filter(user=user).delete()
         _record(user, AccountsAuditAction.TWO_STEP_DISABLED, request)
 
 
@@ -191,6 +278,7 @@ def reset(user: User, *, actor: Any, request: HttpRequest | None = None) -> None
     with the password and set it up again."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
+        BackupCode.objects.filter(user=user).delete()
         tokens = services.end_sign_ins_elsewhere(user, None, reason=ENDED_ON_RESET)
         _record(
             user, AccountsAuditAction.TWO_STEP_RESET, request, actor=actor, tokens_revoked=tokens

@@ -13,8 +13,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 from django_otp import login as otp_login
@@ -211,32 +213,41 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", context)
 
 
+@never_cache  # the key being set up, and backup codes: never kept by a browser or proxy
 def two_step_settings(request: HttpRequest) -> HttpResponse:
-    """Turn two-step verification on (scan, then confirm with a code) or off (with a code)."""
+    """Turn two-step verification on (scan, then confirm with a code), make new backup codes,
+    or turn it off; each with a code. Backup codes are shown on the answer, once."""
     person = cast(User, request.user)
     device = two_step.confirmed_device(person)
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["code"]
+        action = "on" if device is None else request.POST.get("action", "off")
         try:
-            if device is None:
-                two_step.turn_on(person, code, request)
+            if action == "on":
+                codes = two_step.turn_on(person, code, request)
+            elif action == "codes":
+                codes = two_step.replace_backup_codes(person, code, request)
             else:
                 two_step.turn_off(person, code, request)
         except DomainError as error:
             form.add_error("code", error.message)
             status = 400
         else:
-            if device is None:
+            if action == "off":
+                messages.success(request, _("Two-step verification is off."))
+                return redirect("accounts:profile")
+            if action == "on":
                 messages.success(request, _("Two-step verification is on."))
-                return redirect(_safe_next(request) or "accounts:profile")
-            messages.success(request, _("Two-step verification is off."))
-            return redirect("accounts:profile")
+            shown = {"codes": codes, "next": _safe_next(request) or reverse("accounts:profile")}
+            return render(request, "accounts/two_step_codes.html", shown)
     context: dict[str, Any] = {"form": form, "on": device is not None, "next": _safe_next(request)}
     if device is None:
         pending = two_step.pending_device(person)
         context |= {"qr": two_step.qr_svg(pending), "key": two_step.key_for_typing(pending)}
+    else:
+        context["codes_left"] = two_step.backup_codes_left(person)
     return render(request, "accounts/two_step.html", context, status=status)
 
 

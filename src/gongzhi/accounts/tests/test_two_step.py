@@ -5,6 +5,7 @@ for it."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gongzhi.accounts import two_step
-from gongzhi.accounts.models import User
+from gongzhi.accounts.models import BackupCode, User
 from gongzhi.accounts.services import issue_personal_token
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import AuditEvent
@@ -52,6 +53,10 @@ def turned_on(person: User) -> TOTPDevice:
     two_step.turn_on(person, code_for(device), None)
     device.refresh_from_db()
     return device
+
+
+def shown_codes(response: Any) -> list[str]:
+    return re.findall(r"<li><code>([^<]+)</code></li>", response.content.decode())
 
 
 def browser() -> Client:
@@ -99,9 +104,18 @@ def test_turning_it_on_takes_a_code_from_the_scanned_key_and_is_audited(world: W
     device.refresh_from_db()
     before = last_event_pk()
     right = client.post("/accounts/me/two-step/", {"code": code_for(device, steps_ahead=1)})
-    assert (right.status_code, right["Location"]) == (302, "/accounts/me/")
+    assert right.status_code == 200  # the backup codes, shown once
+    assert "no-store" in right["Cache-Control"]
+    assert "no-store" in page["Cache-Control"]  # the key being set up
+    codes = shown_codes(right)
+    assert len(codes) == 10
+    assert len(set(codes)) == 10
+    assert all(re.fullmatch(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", c) for c in codes)
+    stored = "".join(BackupCode.objects.filter(user=person).values_list("digest", flat=True))
+    assert not any(c.replace("-", "") in stored for c in codes)
     assert TOTPDevice.objects.get(user=person).confirmed is True
     assert actions_since(before) == [("two_step.enabled", "dispatcher")]
+    assert 'data-testid="backup-codes"' not in client.get("/accounts/me/two-step/").content.decode()
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id  # verified now
     assert 'data-testid="two-step">On' in client.get("/accounts/me/").content.decode()
 
@@ -251,7 +265,8 @@ def test_the_admin_asks_for_two_step_verification(world: World, settings: Any):
     done = client.post(
         "/accounts/me/two-step/", {"code": code_for(device), "next": "/admin/accounts/user/"}
     )
-    assert (done.status_code, done["Location"]) == (302, "/admin/accounts/user/")
+    assert done.status_code == 200
+    assert 'href="/admin/accounts/user/"' in done.content.decode()  # on, after the codes
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/accounts/user/").status_code == 403  # people: superusers only
 
@@ -325,7 +340,7 @@ def test_turning_it_on_signs_out_the_person_elsewhere_and_revokes_their_tokens(w
     here.get("/accounts/me/two-step/")
     device = TOTPDevice.objects.get(user=person)
     before = last_event_pk()
-    assert here.post("/accounts/me/two-step/", {"code": code_for(device)}).status_code == 302
+    assert here.post("/accounts/me/two-step/", {"code": code_for(device)}).status_code == 200
 
     assert here.get("/cases/").status_code == 200
     assert elsewhere.get("/cases/").status_code == 302  # to the login page
@@ -359,3 +374,70 @@ def test_before_any_reset_the_session_hash_is_djangos_own(world: World):
     assert person.get_session_auth_hash() == django_hash
     person.sign_in_epoch = 1
     assert person.get_session_auth_hash() != django_hash
+
+
+def test_a_backup_code_signs_in_once(world: World):
+    person = world.persona("dispatcher")
+    device = two_step.pending_device(person)
+    codes = two_step.turn_on(person, code_for(device), None)
+    client = browser()
+    password_step(client, "dispatcher")
+    before = last_event_pk()
+    typed = codes[3].lower().replace("-", " ")  # as people type them
+    signed_in = client.post("/accounts/login/code/", {"code": typed})
+    assert (signed_in.status_code, signed_in["Location"]) == (302, "/")
+    events = list(AuditEvent.objects.filter(pk__gt=before).order_by("pk"))
+    assert [(e.action, e.subject_label) for e in events] == [
+        ("two_step.backup_code_used", "dispatcher"),
+        ("session.signed_in", "dispatcher"),
+    ]
+    assert events[0].data["backup_codes_left"] == 9
+    assert codes[3] not in json.dumps(events[0].data)
+
+    again = browser()
+    password_step(again, "dispatcher")
+    used = again.post("/accounts/login/code/", {"code": codes[3]})
+    assert used.status_code == 400
+    assert "_auth_user_id" not in again.session
+    token = browser().post(
+        "/api/v1/auth/token",
+        json.dumps({"username": "dispatcher", "password": DEMO_PASSWORD, "code": codes[4]}),
+        content_type="application/json",
+    )
+    assert token.status_code == 200
+    assert two_step.backup_codes_left(person) == 8
+
+
+def test_new_backup_codes_replace_the_old_and_take_the_apps_code(world: World):
+    person = world.persona("dispatcher")
+    device = two_step.pending_device(person)
+    old = two_step.turn_on(person, code_for(device), None)
+    device.refresh_from_db()
+    client = browser()
+    client.force_login(person)
+    page = client.get("/accounts/me/two-step/").content.decode()
+    assert "10 unused backup codes." in page
+    refused = client.post("/accounts/me/two-step/", {"code": old[0], "action": "codes"})
+    assert refused.status_code == 400
+    assert "The code is six digits." in refused.content.decode()
+    before = last_event_pk()
+    made = client.post(
+        "/accounts/me/two-step/", {"code": code_for(device, steps_ahead=1), "action": "codes"}
+    )
+    assert made.status_code == 200
+    new = shown_codes(made)
+    assert len(new) == 10
+    assert set(new).isdisjoint(old)
+    assert actions_since(before) == [("two_step.backup_codes_replaced", "dispatcher")]
+    with pytest.raises(two_step.WrongCode):
+        two_step.verify(person, device, old[1], None)
+    two_step.verify(person, device, new[1], None)
+
+
+def test_a_backup_code_turns_it_off_when_the_phone_is_lost(world: World):
+    person = world.persona("dispatcher")
+    device = two_step.pending_device(person)
+    codes = two_step.turn_on(person, code_for(device), None)
+    two_step.turn_off(person, codes[0], None)
+    assert two_step.is_on(person) is False
+    assert BackupCode.objects.filter(user=person).count() == 0

@@ -1,8 +1,12 @@
 // Small behaviours shared by every page. No inline handlers anywhere, so a strict
 // Content-Security-Policy (script-src 'self') stays possible.
+// data-confirm on a form, or on the button that submits it: ask first.
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+  var button = event.submitter;
+  var question = (button && button.dataset && button.dataset.confirm) ||
+    (form.dataset && form.dataset.confirm);
+  if (question && !window.confirm(question)) {
     event.preventDefault();
   }
 });
