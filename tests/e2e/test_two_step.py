@@ -4,29 +4,22 @@ password and then the code. Screenshots go to ``test-artifacts/``."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from gongzhi.accounts.models import User
+from gongzhi.accounts.tests.totp import code_for
 from gongzhi.demo.build import DEMO_PASSWORD
 from tests.e2e.test_browser_personas import log_in
 
 pytestmark = pytest.mark.browser
 
 Screenshot = Callable[[Page, str], Path]
-
-
-def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time() + steps_ahead * device.step
-    return f"{totp.token():06d}"
 
 
 def test_a_person_turns_two_step_verification_on_and_signs_in_with_a_code(
@@ -72,7 +65,9 @@ def test_a_person_turns_two_step_verification_on_and_signs_in_with_a_code(
         code.locator("button[type=submit]").click()
     expect(page.get_by_role("alert")).to_have_text("验证码错误或已过期，请输入当前显示的验证码。")
     page.wait_for_timeout(1100)  # django-otp waits 1 s after a wrong code (a person does too)
-    page.get_by_test_id("two-step-login").locator("[name=code]").fill(code_for(device, 1))
+    page.get_by_test_id("two-step-login").locator("[name=code]").fill(
+        code_for(device, steps_ahead=1)
+    )
     with page.expect_navigation():
         page.get_by_test_id("two-step-login").locator("button[type=submit]").click()
     assert page.url == f"{base}/"

@@ -39,7 +39,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import given, note
 from hypothesis import strategies as st
@@ -48,6 +47,7 @@ from gongzhi.accounts import signins, two_step
 from gongzhi.accounts.forms import ApiKeyForm, CodeForm, MembershipForm, ReasonForm
 from gongzhi.accounts.models import ApiKey, Membership
 from gongzhi.accounts.services import issue_api_key
+from gongzhi.accounts.tests.totp import code_for
 from gongzhi.cases import pages
 from gongzhi.cases.forms import SubmitForm
 from gongzhi.cases.models import Case, CaseAttachment, CaseEvent, CaseRequest
@@ -163,11 +163,6 @@ def world_only(w: World) -> World:
 def two_step_pending(w: World) -> TOTPDevice:
     """The dispatcher's authenticator being set up (the page's valid post is its code)."""
     return two_step.pending_device(w.persona("dispatcher"))
-
-
-def current_code(device: TOTPDevice) -> str:
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():06d}"
 
 
 @dataclass
@@ -339,7 +334,7 @@ TARGETS = [
         "dispatcher",
         two_step_pending,
         lambda c: "/accounts/me/two-step/",
-        lambda c: {"code": current_code(c)},
+        lambda c: {"code": code_for(c)},
         lambda c, post, files: CodeForm(post),
     ),
     Target(

@@ -16,12 +16,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.test import Client
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gongzhi.accounts import two_step
 from gongzhi.accounts.models import BackupCode, User
 from gongzhi.accounts.services import issue_personal_token
+from gongzhi.accounts.tests.totp import code_for
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import AuditEvent
 from gongzhi.demo.build import DEMO_PASSWORD
@@ -37,14 +37,6 @@ def english(settings: Any) -> Iterator[None]:
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     with translation.override("en"):
         yield
-
-
-def code_for(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
-    """The code the person's app shows (``steps_ahead`` periods of 30 s later: a code is
-    accepted once, so a second sign-in in the same period uses the next one)."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time() + steps_ahead * device.step
-    return f"{totp.token():06d}"
 
 
 def turned_on(person: User) -> TOTPDevice:
