@@ -100,6 +100,7 @@ WEB_ROWS = [
     Row("profile", "GET", lambda w, c: "/accounts/me/", statuses(200)),
     # Everyone's own two-step verification (tested further in accounts/tests/test_two_step.py).
     Row("two-step", "GET", lambda w, c: "/accounts/me/two-step/", statuses(200)),
+    Row("password", "GET", lambda w, c: "/accounts/me/password/", statuses(200)),
     Row("region tree", "GET", lambda w, c: "/regions/", only(STAFF, 200, 403)),
     Row("city region", "GET", lambda w, c: f"/regions/{w.city.pk}/", only(CITY_LEVEL, 200, 404)),
     Row(
@@ -366,6 +367,7 @@ COVERED_VIEWS = {
     "home",
     "profile",
     "two-step",
+    "password",
     "regions",
     "region",
     "region-children",

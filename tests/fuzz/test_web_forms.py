@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.messages import constants as message_levels
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -45,7 +46,7 @@ from hypothesis import strategies as st
 
 from gongzhi.accounts import signins, two_step
 from gongzhi.accounts.forms import ApiKeyForm, CodeForm, MembershipForm, ReasonForm
-from gongzhi.accounts.models import ApiKey, Membership
+from gongzhi.accounts.models import ApiKey, Membership, User
 from gongzhi.accounts.services import issue_api_key
 from gongzhi.accounts.tests.totp import code_for
 from gongzhi.cases import pages
@@ -345,6 +346,20 @@ TARGETS = [
         world_only,
         lambda w: "/accounts/login/code/",
         lambda w: {"code": "123456"},
+        fresh_client=True,
+    ),
+    Target(
+        "accounts:password",
+        "dispatcher",
+        # The person as before the post (the oracle checks the old password against this).
+        lambda w: User.objects.get(username="dispatcher"),
+        lambda p: "/accounts/me/password/",
+        lambda p: {
+            "old_password": DEMO_PASSWORD,
+            "new_password1": "Qz7-lantern-river",
+            "new_password2": "Qz7-lantern-river",
+        },
+        lambda person, post, files: PasswordChangeForm(person, post),
         fresh_client=True,
     ),
     Target(

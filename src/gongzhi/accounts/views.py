@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 from django_otp import login as otp_login
 
-from gongzhi.accounts import policies, services, signins, throttle, two_step
+from gongzhi.accounts import people, policies, services, signins, throttle, two_step
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.forms import ApiKeyForm, AuditFilterForm, CodeForm, LoginForm, ReasonForm
 from gongzhi.accounts.models import User
@@ -211,6 +211,26 @@ def profile(request: HttpRequest) -> HttpResponse:
         "two_step_on": two_step.is_on(request.user),
     }
     return render(request, "accounts/profile.html", context)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's own form (old password, new twice, the password validators). A new password
+    keeps this session, signs the person out everywhere else and revokes their personal
+    tokens; the change is audited as a person change (``accounts.people``)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        person = cast(User, self.request.user)
+        with people.acting(person):
+            response = super().form_valid(form)
+        services.end_sign_ins_elsewhere(person, self.request, reason=PASSWORD_CHANGED)
+        messages.success(self.request, _("Password changed. You are signed out everywhere else."))
+        return response
+
+
+PASSWORD_CHANGED = "password changed"  # noqa: S105 (the reason on the tokens it revokes)
 
 
 @never_cache  # the key being set up, and backup codes: never kept by a browser or proxy

@@ -1,0 +1,73 @@
+"""Changing one's password on the account page (Django's form and validators): this session
+stays, the others end and the person's personal tokens are revoked; audited."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.utils import translation
+
+from gongzhi.accounts.services import issue_personal_token
+from gongzhi.accounts.tests.test_two_step import browser, last_event_pk, password_step
+from gongzhi.core.models import AuditEvent
+from gongzhi.demo.build import DEMO_PASSWORD
+from gongzhi.demo.testing import World
+
+
+@pytest.fixture(autouse=True)
+def english(settings: Any) -> Iterator[None]:
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+def test_a_new_password_keeps_this_session_and_ends_the_others(world: World):
+    person = world.persona("dispatcher")
+    elsewhere = browser()
+    password_step(elsewhere, "dispatcher")
+    token = issue_personal_token(None, username="dispatcher", password=DEMO_PASSWORD).token
+    here = browser()
+    password_step(here, "dispatcher")
+    page = here.get("/accounts/me/password/")
+    assert page.status_code == 200
+    assert "no-store" not in page.get("Cache-Control", "")  # nothing secret on it
+
+    wrong = here.post(
+        "/accounts/me/password/",
+        {"old_password": "not-it", "new_password1": "Qz7-lantern-river", "new_password2": "x"},
+    )
+    assert wrong.status_code == 200
+    assert "Your old password was entered incorrectly." in wrong.content.decode()
+    weak = here.post(
+        "/accounts/me/password/",
+        {"old_password": DEMO_PASSWORD, "new_password1": "12345678", "new_password2": "12345678"},
+    )
+    assert "This password is too common." in weak.content.decode()
+    assert elsewhere.get("/cases/").status_code == 200  # nothing changed yet
+
+    before = last_event_pk()
+    new = "Qz7-lantern-river"
+    done = here.post(
+        "/accounts/me/password/",
+        {"old_password": DEMO_PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert (done.status_code, done["Location"]) == (302, "/accounts/me/")
+    assert here.get("/cases/").status_code == 200
+    assert elsewhere.get("/cases/").status_code == 302
+    assert browser().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    events = list(AuditEvent.objects.filter(pk__gt=before).order_by("pk"))
+    assert [(e.action, e.subject_label, e.actor.username, e.reason) for e in events] == [
+        ("person.changed", "dispatcher", "dispatcher", ""),
+        (
+            "personal_token.revoked",
+            f"dispatcher ({token.split('_')[1]})",
+            "dispatcher",
+            "password changed",
+        ),
+    ]
+    assert new not in json.dumps([e.data for e in events])
+    person.refresh_from_db()
+    assert person.check_password(new)
