@@ -47,7 +47,7 @@ from hypothesis import strategies as st
 from gongzhi.accounts import signins, two_step
 from gongzhi.accounts.forms import ApiKeyForm, CodeForm, MembershipForm, ReasonForm
 from gongzhi.accounts.models import ApiKey, Membership, User
-from gongzhi.accounts.services import issue_api_key
+from gongzhi.accounts.services import issue_api_key, issue_personal_token
 from gongzhi.accounts.tests.totp import code_for
 from gongzhi.cases import pages
 from gongzhi.cases.forms import SubmitForm
@@ -384,6 +384,14 @@ TARGETS = [
         lambda w: "/accounts/api-keys/",
         lambda w: {"unit_id": str(w.command_centre.pk), "name": "区热线系统"},
         lambda w, post, files: ApiKeyForm(post, unit_choices=[]),
+    ),
+    Target(
+        # Reads no field: one's own personal token, revoked.
+        "accounts:revoke-own-token",
+        "dispatcher",
+        lambda w: issue_personal_token(None, username="dispatcher", password=DEMO_PASSWORD),
+        lambda issued: f"/accounts/me/tokens/{issued.key.pk}/revoke/",
+        lambda issued: {},
     ),
     Target(
         "accounts:revoke-api-key",

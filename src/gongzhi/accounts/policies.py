@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.choices import Capability
+from gongzhi.accounts.choices import ApiKeyKind, Capability
 from gongzhi.accounts.models import ApiKey, Membership, User
 from gongzhi.accounts.queries import AnyUser, scope_of
 from gongzhi.core.errors import NotFound
@@ -49,3 +50,23 @@ def find_person(username: str) -> User:
         return User.objects.get(username=username, is_active=True)
     except User.DoesNotExist:
         raise NotFound(_("No active person has that username.")) from None
+
+
+def own_personal_tokens(user: AnyUser) -> QuerySet[ApiKey]:
+    """The person's personal tokens still in force (one per API sign-in), newest first."""
+    if not user.is_authenticated:
+        return ApiKey.objects.none()
+    return ApiKey.objects.filter(
+        user=user,
+        kind=ApiKeyKind.PERSONAL,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).order_by("-created_at")
+
+
+def access_own_personal_token(user: AnyUser, key_id: object) -> ApiKey:
+    """One of the person's own tokens; anyone else's, or none, is not found."""
+    try:
+        return own_personal_tokens(user).get(pk=uuid.UUID(str(key_id)))
+    except (ApiKey.DoesNotExist, ValueError):
+        raise NotFound(_("No such API key.")) from None

@@ -14,6 +14,7 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("me/two-step/", views.two_step_settings, name="two-step"),
     path("me/password/", views.PasswordChangeView.as_view(), name="password"),
+    path("me/tokens/<str:key_id>/revoke/", views.revoke_own_token, name="revoke-own-token"),
     path("api-keys/", views.api_keys, name="api-keys"),
     path("api-keys/<str:key_id>/revoke/", views.revoke_api_key, name="revoke-api-key"),
     path("audit/", views.audit_log, name="audit"),

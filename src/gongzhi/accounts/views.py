@@ -209,8 +209,29 @@ def profile(request: HttpRequest) -> HttpResponse:
     context = {
         "is_staff_member": is_staff_member(request.user),
         "two_step_on": two_step.is_on(request.user),
+        "tokens": policies.own_personal_tokens(request.user),
     }
     return render(request, "accounts/profile.html", context)
+
+
+@require_POST
+def revoke_own_token(request: HttpRequest, key_id: str) -> HttpResponse:
+    """Sign out of the API somewhere: revoke one of one's own personal tokens."""
+    key = policies.access_own_personal_token(request.user, key_id)
+    try:
+        services.revoke_api_key(
+            key, actor=request.user, reason=REVOKED_ON_ACCOUNT_PAGE, request=request
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Signed out of the API: token %(prefix)s revoked.") % {"prefix": key.prefix}
+        )
+    return redirect("accounts:profile")
+
+
+REVOKED_ON_ACCOUNT_PAGE = "revoked on the account page"
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -1,5 +1,6 @@
-"""Changing one's password on the account page (Django's form and validators): this session
-stays, the others end and the person's personal tokens are revoked; audited."""
+"""The account page: changing one's password (Django's form and validators: this session
+stays, the others end and the person's personal tokens are revoked; audited), and one's API
+sign-ins, each to end."""
 
 from __future__ import annotations
 
@@ -71,3 +72,37 @@ def test_a_new_password_keeps_this_session_and_ends_the_others(world: World):
     assert new not in json.dumps([e.data for e in events])
     person.refresh_from_db()
     assert person.check_password(new)
+
+
+def test_the_account_page_lists_ones_api_sign_ins_to_end_each(world: World):
+    first = issue_personal_token(None, username="dispatcher", password=DEMO_PASSWORD)
+    second = issue_personal_token(None, username="dispatcher", password=DEMO_PASSWORD)
+    others = issue_personal_token(None, username="handler", password=DEMO_PASSWORD)
+    client = browser()
+    client.force_login(world.persona("dispatcher"))
+    page = client.get("/accounts/me/").content.decode()
+    assert first.key.prefix in page
+    assert second.key.prefix in page
+    assert others.key.prefix not in page
+
+    before = last_event_pk()
+    done = client.post(f"/accounts/me/tokens/{first.key.pk}/revoke/")
+    assert (done.status_code, done["Location"]) == (302, "/accounts/me/")
+    events = list(AuditEvent.objects.filter(pk__gt=before))
+    assert [(e.action, e.reason) for e in events] == [
+        ("personal_token.revoked", "revoked on the account page")
+    ]
+    me = f"Bearer {first.token}"
+    assert browser().get("/api/v1/me", HTTP_AUTHORIZATION=me).status_code == 401
+    still = f"Bearer {second.token}"
+    assert browser().get("/api/v1/me", HTTP_AUTHORIZATION=still).status_code == 200
+    listed = client.get("/accounts/me/").content.decode().split('data-testid="own-tokens"')[1]
+    assert first.key.prefix not in listed
+    assert second.key.prefix in listed
+
+    # Someone else's token, an unknown one, or one already revoked: not found, nothing changes.
+    for key_id in (others.key.pk, first.key.pk, "not-a-key"):
+        before = last_event_pk()
+        assert client.post(f"/accounts/me/tokens/{key_id}/revoke/").status_code == 404
+        assert last_event_pk() == before
+    assert client.get(f"/accounts/me/tokens/{second.key.pk}/revoke/").status_code == 405
