@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +25,8 @@ from gongzhi.accounts.policies import api_keys_manageable_by, memberships_manage
 from gongzhi.accounts.queries import audit_actions, audit_events_visible_to, audit_labels, scope_of
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import AuditEvent
+
+SET_BY_ADMINISTRATOR = "password set by an administrator"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -61,9 +64,17 @@ class PersonAdmin(UserAdmin):  # type: ignore[type-arg]
         with people.acting(request.user):
             return super().delete_view(request, *args, **kwargs)
 
-    def user_change_password(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
         with people.acting(request.user):
-            return super().user_change_password(request, *args, **kwargs)
+            response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # the password was set
+            # Django's session hash ends the person's sessions; their API tokens end here.
+            person = self.get_object(request, unquote(id))
+            if person is not None:
+                services.revoke_personal_tokens(person, request, reason=SET_BY_ADMINISTRATOR)
+        return response
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         qs = super().get_queryset(request)

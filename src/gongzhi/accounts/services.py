@@ -253,6 +253,16 @@ def end_sign_ins_elsewhere(person: User, request: HttpRequest | None, *, reason:
     with transaction.atomic():
         User.objects.filter(pk=person.pk).update(sign_in_epoch=F("sign_in_epoch") + 1)
         person.refresh_from_db(fields=["sign_in_epoch"])
+        revoked = revoke_personal_tokens(person, request, reason=reason)
+    if request is not None and getattr(request.user, "pk", None) == person.pk:
+        update_session_auth_hash(request, person)
+    return revoked
+
+
+def revoke_personal_tokens(person: User, request: HttpRequest | None, *, reason: str) -> int:
+    """Sign the person out of the API everywhere: revoke their personal tokens, each audited
+    as revoked with ``reason``. How many."""
+    with transaction.atomic():
         tokens = list(
             ApiKey.objects.select_for_update()
             .filter(user=person, kind=ApiKeyKind.PERSONAL, revoked_at__isnull=True)
@@ -265,8 +275,6 @@ def end_sign_ins_elsewhere(person: User, request: HttpRequest | None, *, reason:
             _record_personal_token(
                 key, AccountsAuditAction.PERSONAL_TOKEN_REVOKED, person, request, reason=reason
             )
-    if request is not None and getattr(request.user, "pk", None) == person.pk:
-        update_session_auth_hash(request, person)
     return len(tokens)
 
 

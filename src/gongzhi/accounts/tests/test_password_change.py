@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
+from gongzhi.accounts.models import User
 from gongzhi.accounts.services import issue_personal_token
 from gongzhi.accounts.tests.test_two_step import browser, last_event_pk, password_step
 from gongzhi.core.models import AuditEvent
@@ -106,3 +107,30 @@ def test_the_account_page_lists_ones_api_sign_ins_to_end_each(world: World):
         assert client.post(f"/accounts/me/tokens/{key_id}/revoke/").status_code == 404
         assert last_event_pk() == before
     assert client.get(f"/accounts/me/tokens/{second.key.pk}/revoke/").status_code == 405
+
+
+def test_a_password_set_by_an_administrator_ends_the_persons_api_sign_ins(world: World):
+    issued = issue_personal_token(None, username="dispatcher", password=DEMO_PASSWORD)
+    person = world.persona("dispatcher")
+    root = User.objects.create_superuser(username="root", password="x-Long-enough-9")
+    admin = browser()
+    admin.force_login(root)
+    url = f"/admin/accounts/user/{person.pk}/password/"
+    refused = admin.post(url, {"password1": "short", "password2": "other"})
+    assert refused.status_code == 200
+    assert (
+        browser().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {issued.token}").status_code == 200
+    )
+
+    before = last_event_pk()
+    new = "Qz7-lantern-river"
+    done = admin.post(url, {"password1": new, "password2": new, "usable_password": "true"})
+    assert done.status_code == 302
+    assert (
+        browser().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {issued.token}").status_code == 401
+    )
+    events = list(AuditEvent.objects.filter(pk__gt=before).order_by("pk"))
+    assert [(e.action, e.actor.username, e.reason) for e in events] == [
+        ("person.changed", "root", ""),
+        ("personal_token.revoked", "dispatcher", "password set by an administrator"),
+    ]
