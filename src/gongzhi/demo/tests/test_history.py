@@ -224,8 +224,11 @@ def test_the_demo_imports_history_only_when_asked(db):
     assert (Case.objects.count(), CaseEvent.objects.count()) == (40, events)
 
 
-def test_the_demo_command_takes_a_number_of_cases(db):
+def test_the_demo_command_takes_a_number_of_cases(db, settings):
+    settings.GONGZHI_ADMIN_TWO_STEP = True
     out = io.StringIO()
     call_command("demo", "--small", "--cases", "25", stdout=out)
     assert "historical cases 25" in out.getvalue()
     assert Case.objects.filter(number__startswith="H").count() == 25
+    # How to look around the back office without an authenticator app.
+    assert "GONGZHI_ADMIN_TWO_STEP=0 make run" in out.getvalue()

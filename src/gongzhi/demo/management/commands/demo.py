@@ -53,6 +53,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING("Demo logins are disabled because GONGZHI_DEBUG is off.")
             )
+        if settings.GONGZHI_ADMIN_TWO_STEP:
+            self.stdout.write(
+                "The back office (/admin/) first asks city_admin to turn on two-step "
+                "verification with an authenticator app; GONGZHI_ADMIN_TWO_STEP=0 make run "
+                "skips it."
+            )
         self._issue_open311_demo_key()
 
     def _issue_open311_demo_key(self) -> None:
