@@ -155,12 +155,13 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Reset two-step verification of the selected people"))
     def reset_selected(self, request: HttpRequest, queryset: QuerySet[TOTPDevice]) -> None:
-        people = {device.user for device in queryset.select_related("user")}
-        for person in sorted(people, key=lambda p: p.username):
-            two_step.reset(person, actor=request.user, request=request)
-        self.message_user(
-            request, _("Reset for %(names)s.") % {"names": ", ".join(p.username for p in people)}
+        persons = sorted(
+            {device.user for device in queryset.select_related("user")}, key=lambda p: p.username
         )
+        for person in persons:
+            two_step.reset(person, actor=request.user, request=request)
+        names = ", ".join(p.username for p in persons)
+        self.message_user(request, _("Reset for %(names)s.") % {"names": names})
 
 
 class AuditActionFilter(admin.SimpleListFilter):

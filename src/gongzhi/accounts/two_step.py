@@ -170,21 +170,31 @@ def verify(
     if not allowed:  # django-otp's delay after wrong codes: 1, 2, 4 ... seconds
         raise _wait(details)
     if len(text) == BACKUP_LENGTH:
-        found = BackupCode.objects.filter(
+        # One UPDATE uses the code up: of two requests with the same code, one wins.
+        unused = BackupCode.objects.filter(
             user=user, digest=_digest(user, text), used_at__isnull=True
-        ).first()
-        # Used once: of two requests with the same code, one wins.
-        if found is None or not BackupCode.objects.filter(pk=found.pk, used_at__isnull=True).update(
-            used_at=timezone.now()
-        ):
+        )
+        if not unused.update(used_at=timezone.now()):
             device.throttle_increment()
             raise _failed(user, request)
         device.throttle_reset()
-        left = BackupCode.objects.filter(user=user, used_at__isnull=True).count()
+        left = backup_codes_left(user)
         _record(user, AccountsAuditAction.TWO_STEP_BACKUP_CODE_USED, request, codes_left=left)
         return
     if not device.verify_token(text):
         raise _failed(user, request)
+
+
+def second_step(user: User, code: Any, request: HttpRequest | None) -> TOTPDevice | None:
+    """The second step of signing in on the page: refused while the person's sign-ins are
+    throttled (``LoginThrottled``), then the code checked (``verify``). The device, for
+    marking the session verified; None if two-step verification was turned off since the
+    password step (the password was enough then)."""
+    signins.check(user.get_username(), request)
+    device = confirmed_device(user)
+    if device is not None:
+        verify(user, device, code, request)
+    return device
 
 
 def backup_codes_left(user: Any) -> int:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 from django_otp import login as otp_login
 
-from gongzhi.accounts import people, policies, services, signins, throttle, two_step
+from gongzhi.accounts import people, policies, services, throttle, two_step
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.forms import ApiKeyForm, AuditFilterForm, CodeForm, LoginForm, ReasonForm
 from gongzhi.accounts.models import User
@@ -40,6 +40,10 @@ from gongzhi.territory.queries import scope_roots
 
 # The language switch must work on the login page too.
 switch_language = login_not_required(set_language)
+
+
+PENDING = "gongzhi_two_step_pending"  # the password was right; the code is still to come
+PENDING_SECONDS = 300
 
 
 class LoginView(auth_views.LoginView):
@@ -70,10 +74,6 @@ class LoginView(auth_views.LoginView):
         return redirect("accounts:two-step-login")
 
 
-PENDING = "gongzhi_two_step_pending"  # the password was right; the code is still to come
-PENDING_SECONDS = 300
-
-
 def _pending_person(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
     """Who passed the password step in this browser in the last five minutes."""
     pending = request.session.get(PENDING)
@@ -95,11 +95,8 @@ def two_step_login(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     template = "accounts/two_step_login.html"
     if request.method == "POST" and form.is_valid():
-        device = two_step.confirmed_device(person)
         try:
-            signins.check(person.get_username(), request)
-            if device is not None:  # (turned off meanwhile: the password was enough)
-                two_step.verify(person, device, form.cleaned_data["code"], request)
+            device = two_step.second_step(person, form.cleaned_data["code"], request)
         except throttle.LoginThrottled as error:
             form.add_error(None, error.message)
             response = render(request, template, {"form": form}, status=429)

@@ -433,3 +433,16 @@ def test_a_backup_code_turns_it_off_when_the_phone_is_lost(world: World):
     two_step.turn_off(person, codes[0], None)
     assert two_step.is_on(person) is False
     assert BackupCode.objects.filter(user=person).count() == 0
+
+
+def test_turned_off_between_the_two_steps_the_password_was_enough(world: World):
+    person = world.persona("dispatcher")
+    device = two_step.pending_device(person)
+    codes = two_step.turn_on(person, code_for(device), None)
+    client = browser()
+    password_step(client, "dispatcher")
+    two_step.turn_off(person, codes[0], None)  # from another browser, with a backup code
+    signed_in = client.post("/accounts/login/code/", {"code": "000000"})
+    assert (signed_in.status_code, signed_in["Location"]) == (302, "/")
+    assert client.session["_auth_user_id"] == str(person.pk)
+    assert DEVICE_ID_SESSION_KEY not in client.session
