@@ -23,13 +23,14 @@ from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.models import ApiKey, Membership, User
 from gongzhi.accounts.policies import api_keys_manageable_by, memberships_manageable_by
 from gongzhi.accounts.queries import audit_actions, audit_events_visible_to, audit_labels, scope_of
+from gongzhi.core.admin_mixins import ListedWhenViewable
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import AuditEvent
 
 SET_BY_ADMINISTRATOR = "password set by an administrator"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(ListedWhenViewable, admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -11,12 +11,13 @@ from django.http import HttpRequest
 
 from gongzhi.accounts.choices import Capability
 from gongzhi.accounts.queries import scope_of
+from gongzhi.core.admin_mixins import ListedWhenViewable
 from gongzhi.territory import policies, services
 from gongzhi.territory.models import Region, Unit
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RegionAdmin(ListedWhenViewable, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "code", "level", "parent")
     list_filter = ("level",)
     search_fields = ("name", "code")
@@ -60,7 +61,7 @@ class RegionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UnitAdmin(ListedWhenViewable, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "kind", "region", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)

@@ -124,3 +124,23 @@ def test_a_superuser_made_on_the_command_line_is_recorded(world: World, monkeypa
     assert person_events(person) == [
         ("person.created", "system", {"is_staff": True, "is_superuser": True})
     ]
+
+
+def test_the_admins_index_lists_what_an_administrator_may_see(world: World):
+    """city_admin has no Django permissions, only a scope: the index follows the scope."""
+    client = Client()
+    client.force_login(world.persona("city_admin"))
+    index = client.get("/admin/").content.decode()
+    for listed in (
+        "/admin/accounts/membership/",
+        "/admin/accounts/apikey/",
+        "/admin/core/auditevent/",
+        "/admin/territory/region/",
+        "/admin/territory/unit/",
+    ):
+        assert f'href="{listed}"' in index
+    assert 'href="/admin/accounts/user/"' not in index  # people: superusers only
+    assert 'href="/admin/otp_totp/totpdevice/"' not in index
+    resident = Client()
+    resident.force_login(world.persona("resident"))
+    assert resident.get("/admin/").status_code == 302  # not staff
